@@ -1,0 +1,10 @@
+"""One exception type for problems the user can fix, so the CLI can print them as one line and exit 2."""
+
+
+class UserError(Exception):
+    """Bad input, a bad option or a missing optional dependency: shown as one line, never as a traceback."""
+
+
+def missing_dependency(what: str, pip_spec: str) -> UserError:
+    """The error for an optional dependency that is not installed, naming the exact install command."""
+    return UserError(f"{what} is not installed: pip install '{pip_spec}'")

@@ -1,0 +1,135 @@
+"""Reading and writing images the way every stylecast command does it.
+
+Reading normalises what users actually have (grayscale, alpha, 16-bit) to 8-bit BGR and turns what cannot be
+used (missing, empty, not an image, CMYK) into a one-line UserError. Writing is atomic: encode to memory, write a
+temporary file beside the target, then rename, so a failed or interrupted run never leaves a half-written output.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import UserError
+
+WRITABLE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def _jpeg_components(data: bytes) -> int | None:
+    """Number of colour components declared by a JPEG's frame header (4 means CMYK/YCCK), None if not a JPEG."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        # SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC) carry the component count at offset 9.
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return data[i + 9] if i + 9 < len(data) else None
+        i += 2 + length
+    return None
+
+
+def decode_image(data: bytes, name: str = "input") -> np.ndarray:
+    """Decode encoded image bytes to HxWx3 uint8 BGR, converting grayscale, alpha and 16-bit."""
+    if len(data) == 0:
+        raise UserError(f"{name}: file is empty")
+    if _jpeg_components(data) == 4:
+        raise UserError(f"{name}: CMYK images are not supported; convert it to RGB first")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if image is None or image.size == 0:
+        raise UserError(f"{name}: not an image, or a format OpenCV cannot decode")
+    return to_bgr8(image, name)
+
+
+def to_bgr8(image: np.ndarray, name: str = "input") -> np.ndarray:
+    """Normalise a decoded array (any of gray, gray+alpha, BGR, BGRA; 8 or 16 bit) to HxWx3 uint8 BGR."""
+    if image.dtype == np.uint16:
+        image = (image.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        raise UserError(f"{name}: {image.dtype} pixels are not supported; use 8- or 16-bit images")
+    if image.ndim == 2:
+        image = image[:, :, None]
+    channels = image.shape[2]
+    if channels in (2, 4):  # composite over white, so transparent areas do not become arbitrary colours
+        alpha = image[:, :, -1:].astype(np.float32) / 255.0
+        colour = image[:, :, :-1].astype(np.float32)
+        image = (colour * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+        channels -= 1
+    if channels == 1:
+        image = np.repeat(image, 3, axis=2)
+    elif channels != 3:
+        raise UserError(f"{name}: images with {channels} channels are not supported")
+    return np.ascontiguousarray(image)
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as HxWx3 uint8 BGR, or raise a UserError that names the file and the problem."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory, not an image")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UserError(f"{path}: cannot read ({error.strerror or error})") from None
+    return decode_image(data, str(path))
+
+
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Validate an output path before any long work starts: a known image extension, a creatable folder."""
+    path = Path(path)
+    if path.suffix.lower() not in WRITABLE_EXTENSIONS:
+        raise UserError(f"{path}: unknown output extension {path.suffix!r}; choose one of {', '.join(WRITABLE_EXTENSIONS)}")
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"{path.parent}: cannot create output folder ({error.strerror or error})") from None
+    return path
+
+
+def encode_image(image: np.ndarray, extension: str, quality: int = 95) -> bytes:
+    """Encode HxWx3 uint8 BGR to the format named by `extension` (".png", ".jpg", ...)."""
+    extension = extension.lower()
+    params: list[int] = []
+    if extension in (".jpg", ".jpeg"):
+        params = [cv2.IMWRITE_JPEG_QUALITY, quality]
+    elif extension == ".webp":
+        params = [cv2.IMWRITE_WEBP_QUALITY, quality]
+    ok, buffer = cv2.imencode(extension, image, params)
+    if not ok:
+        raise UserError(f"cannot encode an image as {extension}")
+    return buffer.tobytes()
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write bytes so that `path` either keeps its old content or holds all of the new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_image(path: str | os.PathLike, image: np.ndarray, quality: int = 95) -> Path:
+    """Atomically write HxWx3 uint8 BGR to `path`, in the format its extension names."""
+    path = check_output_path(path)
+    return write_atomic(path, encode_image(image, path.suffix, quality))

@@ -1,0 +1,44 @@
+"""Shared fixtures: small images the tests write themselves (never ../shared), and the loss network loaded once."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+
+def synthetic_photo(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """A smooth, photo-like HxWx3 uint8 BGR image: gradients, a disc and a little noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    image = np.stack([x / max(width - 1, 1), y / max(height - 1, 1), 0.5 + 0.5 * np.sin(x / 5.0 + y / 7.0)], -1)
+    disc = ((x - width * 0.6) ** 2 + (y - height * 0.4) ** 2) < (min(height, width) * 0.25) ** 2
+    image[disc] = [0.9, 0.2, 0.1]
+    image += rng.normal(0, 0.02, image.shape).astype(np.float32)
+    return (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def synthetic_painting(height: int, width: int, seed: int = 1) -> np.ndarray:
+    """A 'style' image: bold random strokes of saturated colour."""
+    rng = np.random.default_rng(seed)
+    image = np.full((height, width, 3), 240, np.uint8)
+    for _ in range(40):
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        p1 = tuple(int(v) for v in rng.integers(0, [width, height]))
+        p2 = tuple(int(v) for v in rng.integers(0, [width, height]))
+        cv2.line(image, p1, p2, colour, int(rng.integers(2, 6)))
+    return image
+
+
+@pytest.fixture
+def photo_file(tmp_path):
+    path = tmp_path / "photo.png"
+    cv2.imwrite(str(path), synthetic_photo(40, 56))
+    return path
+
+
+@pytest.fixture
+def painting_file(tmp_path):
+    path = tmp_path / "painting.png"
+    cv2.imwrite(str(path), synthetic_painting(48, 48))
+    return path

@@ -1,0 +1,34 @@
+"""The `stylecast` command itself: its listing, its errors, and that the runtime never imports torch."""
+
+import subprocess
+import sys
+
+import pytest
+
+from stylecast.runtime.cli import COMMANDS, main
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in COMMANDS)
+
+
+def test_unknown_command_lists_valid_ones(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["stylise-everything"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "optimize" in err and "texture" in err
+
+
+def test_runtime_and_cli_import_no_torch():
+    code = ("import sys; import stylecast.runtime, stylecast.runtime.cli, stylecast.runtime.imageio, "
+            "stylecast.runtime.color, stylecast.training.optimize_cli; "
+            "from stylecast.runtime.cli import main\n"
+            "try:\n    main(['optimize', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print('torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "False"

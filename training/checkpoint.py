@@ -1,0 +1,61 @@
+"""Checkpoints: everything needed to rebuild, evaluate and resume a generator, from the file alone.
+
+A checkpoint is a plain dict of tensors, numbers, strings, lists and dicts, so it loads with
+`torch.load(..., weights_only=True)`: opening a checkpoint never runs code from it.
+Keys: format, version, arch, model_config, loss_config, style (name, images, weights), train (settings),
+step, model (state dict), and for resuming: optimizer, rng; `metrics` holds the latest losses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import torch
+
+from stylecast.runtime.errors import UserError
+from stylecast.runtime.imageio import write_atomic
+
+from .architectures import build_model
+
+FORMAT = "stylecast-checkpoint"
+VERSION = 1
+
+
+def save_checkpoint(path: str | Path, data: dict) -> Path:
+    """Write atomically (a crash mid-save keeps the previous checkpoint)."""
+    buffer = io.BytesIO()
+    torch.save({"format": FORMAT, "version": VERSION, **data}, buffer)
+    return write_atomic(path, buffer.getvalue())
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such checkpoint")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - any unpickling failure is a bad file to the user
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(f"{path}: not a loadable stylecast checkpoint ({first_line[:200]})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise UserError(f"{path}: not a stylecast checkpoint")
+    if data.get("version", 0) > VERSION:
+        raise UserError(f"{path}: checkpoint version {data['version']} is newer than this stylecast reads "
+                        f"({VERSION}); upgrade stylecast")
+    return data
+
+
+def model_from_checkpoint(data: dict) -> torch.nn.Module:
+    model = build_model(data["arch"], data["model_config"])
+    model.load_state_dict(data["model"])
+    return model.eval()
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

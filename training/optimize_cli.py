@@ -1,0 +1,131 @@
+"""`stylecast optimize` and `stylecast texture`: the command-line face of training/gatys.py.
+
+Importing this module imports no torch, so `--help` is instant; `run` imports the heavy parts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from stylecast.runtime.errors import UserError
+from stylecast.runtime.samples import SAMPLE_CONTENT, SAMPLE_STYLE
+
+from .loss_options import add_loss_arguments, float_list, loss_config_from_args
+
+OPTIMIZERS = ("lbfgs", "adam")  # kept in step with gatys.py without importing torch (a test checks)
+INITS = ("content", "style", "noise")
+
+
+def parse_size(text: str) -> tuple[int | None, int | None]:
+    """'512' (longest side) or 'WxH' (exact) -> (longest, None) or (width, height)."""
+    try:
+        if "x" in text.lower():
+            width, height = (int(part) for part in text.lower().split("x"))
+            if width < 1 or height < 1:
+                raise ValueError
+            return width, height
+        longest = int(text)
+        if longest < 1:
+            raise ValueError
+        return longest, None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid size {text!r}: give N (longest side) or WxH") from None
+
+
+def configure(parser: argparse.ArgumentParser, command: str) -> None:
+    texture = command == "texture"
+    io = parser.add_argument_group("images")
+    if not texture:
+        io.add_argument("--content", default=str(SAMPLE_CONTENT), help="content image (default: bundled sample)")
+    io.add_argument("--style", action="append", help="style image; repeat to blend several "
+                    "(default: bundled sample)")
+    io.add_argument("--style-blend", type=float_list, metavar="W,W,...",
+                    help="relative weight of each --style image (default: equal)")
+    io.add_argument("--out", required=True, help="output image (.png, .jpg, .webp, ...)")
+    io.add_argument("--size", type=parse_size, default=parse_size("256" if texture else "512"),
+                    help="output size: N for the longest side (content's aspect ratio) or WxH")
+    io.add_argument("--style-size", type=int, metavar="N",
+                    help="longest side of the style images (default: same pixel count as the output)")
+
+    opt = parser.add_argument_group("optimisation")
+    opt.add_argument("--steps", type=int, default=300, help="steps per pyramid level (one loss evaluation each)")
+    opt.add_argument("--optimizer", choices=OPTIMIZERS, default="lbfgs")
+    opt.add_argument("--lr", type=float, help="step size (default: 1.0 for L-BFGS, 0.02 for Adam)")
+    opt.add_argument("--init", choices=INITS, default="noise" if texture else "content")
+    opt.add_argument("--seed", type=int, default=0, help="seed of the noise initialisation")
+    opt.add_argument("--scales", type=int, default=1,
+                     help="coarse-to-fine pyramid levels (Gatys et al. 2017); 1 optimises at full size only")
+    opt.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+
+    add_loss_arguments(parser, content=not texture)
+    if not texture:
+        parser.add_argument("--preserve-color", action="store_true",
+                            help="transfer luminance only and keep the content's colours (Gatys et al. 2016b)")
+
+    out = parser.add_argument_group("output")
+    out.add_argument("--snapshot-every", type=int, default=0, metavar="N",
+                     help="also save the image every N steps")
+    out.add_argument("--snapshot-dir", help="folder for snapshots (default: OUT's name + '_steps')")
+    out.add_argument("--json", action="store_true", help="print one JSON object with the run's figures on stdout")
+    out.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _output_size(args: argparse.Namespace, height: int, width: int) -> tuple[int, int]:
+    first, second = args.size
+    if second is not None:
+        return second, first
+    scale = first / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def run(args: argparse.Namespace) -> int:
+    from stylecast.runtime.imageio import check_output_path, read_image, write_image
+
+    texture = args.command == "texture"
+    out = check_output_path(args.out)
+    content = None if texture else read_image(args.content)
+    style_paths = args.style or [str(SAMPLE_STYLE)]
+    styles = [read_image(path) for path in style_paths]
+    if args.style_blend is not None and len(args.style_blend) != len(styles):
+        raise UserError(f"--style-blend has {len(args.style_blend)} weights for {len(styles)} --style images")
+
+    import torch  # noqa: F401  (imported here so a missing torch is reported before the work starts)
+
+    from .device import resolve_device
+    from .gatys import OptimizeSettings, stylise
+    from .tensors import fit_size
+
+    config = loss_config_from_args(args)
+    settings = OptimizeSettings(steps=args.steps, optimizer=args.optimizer, lr=args.lr, init=args.init,
+                                seed=args.seed, scales=args.scales, snapshot_every=args.snapshot_every,
+                                progress=not args.quiet)
+    reference = styles[0] if texture else content
+    size = _output_size(args, *reference.shape[:2])
+    style_area = None
+    if args.style_size:
+        h, w = fit_size(*styles[0].shape[:2], args.style_size)
+        style_area = h * w
+
+    snapshot_dir = Path(args.snapshot_dir) if args.snapshot_dir else out.with_name(out.stem + "_steps")
+
+    def save_snapshot(step: int, image) -> None:
+        write_image(snapshot_dir / f"step_{step:05d}{out.suffix}", image)
+
+    device = resolve_device(args.device)
+    result = stylise(content, styles, config, settings, size, style_weights=args.style_blend,
+                     style_area=style_area, preserve_color=getattr(args, "preserve_color", False),
+                     device=device, on_snapshot=save_snapshot if args.snapshot_every else None)
+    write_image(out, result.image)
+    if args.json:
+        report = {**result.summary(), "output": str(out), "width": size[1], "height": size[0],
+                  "optimizer": settings.optimizer, "device": str(device), "content": getattr(args, "content", None),
+                  "styles": style_paths}
+        json.dump(report, sys.stdout)
+        sys.stdout.write("\n")
+    elif not args.quiet:
+        print(f"wrote {out} ({size[1]}x{size[0]}, {result.steps} steps in {result.seconds:.1f} s, "
+              f"loss {result.loss_initial:.4g} -> {result.loss_final:.4g})", file=sys.stderr)
+    return 0

@@ -1,0 +1,92 @@
+"""`stylecast train`: the command-line face of training/trainer.py. Imports no torch until `run`.
+
+Several GPUs or processes: `torchrun --nproc-per-node N --no-python stylecast train ...`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from stylecast.runtime.errors import UserError
+
+from .loss_options import add_loss_arguments, float_list, loss_config_from_args
+
+ARCHITECTURES = ("transformer", "lite", "texture")  # kept in step with architectures.py (a test checks)
+
+
+def model_setting(text: str) -> tuple[str, object]:
+    """'name=value' with value parsed as JSON when it can be (numbers, true/false), else kept as text."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"invalid model setting {text!r}: give NAME=VALUE, e.g. width=16")
+    key, value = text.split("=", 1)
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
+def configure(parser: argparse.ArgumentParser, command: str) -> None:
+    io = parser.add_argument_group("data and output")
+    io.add_argument("--style", action="append", required=True, help="style image; repeat to blend several")
+    io.add_argument("--style-blend", type=float_list, metavar="W,W,...", help="weight of each --style image")
+    io.add_argument("--data", required=True, help="folder of training photos (searched recursively)")
+    io.add_argument("--out", required=True, help="checkpoint file to write (.pt); previews and log.csv go "
+                    "to OUT's name + '_train/'")
+    io.add_argument("--name", help="style name recorded in the checkpoint (default: the style file's name)")
+    io.add_argument("--resume", action="store_true", help="continue from OUT if it exists")
+
+    model = parser.add_argument_group("model")
+    model.add_argument("--arch", choices=ARCHITECTURES, default="transformer")
+    model.add_argument("--model-setting", type=model_setting, action="append", default=[], metavar="NAME=VALUE",
+                       help="architecture setting, e.g. width=16 or residual_blocks=3")
+
+    run = parser.add_argument_group("training")
+    run.add_argument("--steps", type=int, default=40000)
+    run.add_argument("--batch-size", type=int, default=4, help="per process")
+    run.add_argument("--size", type=int, default=256, help="side of the random training crops")
+    run.add_argument("--style-size", type=int, default=512, help="longest side of the style images")
+    run.add_argument("--lr", type=float, default=1e-3)
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--noise-weight", type=float, default=0.0,
+                     help="noise robustness: penalise output change under input noise (less video flicker)")
+    run.add_argument("--noise-std", type=float, default=0.04, help="std of that noise in 0..1 image units")
+    run.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    run.add_argument("--no-amp", action="store_true", help="full fp32 on CUDA (default: mixed precision)")
+    run.add_argument("--workers", type=int, default=0, help="data loading processes")
+    run.add_argument("--checkpoint-every", type=int, default=1000)
+    run.add_argument("--preview-every", type=int, default=500)
+    run.add_argument("--log-every", type=int, default=50)
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_loss_arguments(parser, content=True, content_layers="relu2_2", style_weight=5.0, tv_weight=0.0)
+
+
+def run(args: argparse.Namespace) -> int:
+    from stylecast.runtime.imageio import read_image
+
+    for path in args.style:
+        read_image(path)  # a bad style image fails now, with one line, not after the data scan
+    if args.style_blend is not None and len(args.style_blend) != len(args.style):
+        raise UserError(f"--style-blend has {len(args.style_blend)} weights for {len(args.style)} --style images")
+    out = Path(args.out)
+    if out.exists() and not args.resume:
+        raise UserError(f"{out} exists; pass --resume to continue it or choose another --out")
+
+    import torch  # noqa: F401
+
+    from .trainer import TrainSettings, train
+
+    settings = TrainSettings(
+        arch=args.arch, steps=args.steps, batch_size=args.batch_size, size=args.size, style_size=args.style_size,
+        lr=args.lr, seed=args.seed, checkpoint_every=args.checkpoint_every, preview_every=args.preview_every,
+        log_every=args.log_every, noise_weight=args.noise_weight, noise_std=args.noise_std, device=args.device,
+        amp=not args.no_amp, workers=args.workers, progress=not args.quiet)
+    result = train(settings, loss_config_from_args(args), [Path(p) for p in args.style], Path(args.data), out,
+                   style_weights=args.style_blend, model_settings=dict(args.model_setting), name=args.name,
+                   resume=args.resume)
+    if not args.quiet:
+        print(f"wrote {out} (step {result['step']}, loss {result['metrics'].get('total', float('nan')):.4g})",
+              file=sys.stderr)
+    return 0

@@ -1,0 +1,240 @@
+"""Training a feed-forward generator against the perceptual loss (Johnson et al. 2016).
+
+One loop serves the CPU, one GPU and several (torchrun -> DistributedDataParallel; gloo on the CPU, NCCL on
+GPUs). On CUDA it uses mixed precision (bf16 autocast where supported, else fp16 with loss scaling) and
+channels_last. Rank 0 alone writes checkpoints, previews and the CSV log.
+
+Optional noise robustness (`noise_weight`): the model stylises each batch and a copy with a little Gaussian
+noise, and the mean squared difference of the two outputs is penalised. Small input changes then make small
+output changes, which is most of what makes per-frame video stylisation flicker.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from stylecast.runtime.errors import UserError
+from stylecast.runtime.imageio import read_image, write_image
+from stylecast.runtime.samples import SAMPLE_CONTENT
+
+from .architectures import build_model, model_config
+from .checkpoint import load_checkpoint, save_checkpoint
+from .dataset import CropDataset, StepBatches, find_images
+from .device import resolve_device
+from .perceptual import LossConfig, PerceptualLoss
+from .tensors import bgr8_to_tensor, fit_size, resize, tensor_to_bgr8
+
+LOG_FIELDS = ("step", "seconds", "images_per_second", "total", "content", "style", "tv", "histogram", "stats",
+              "noise")
+
+
+@dataclass
+class TrainSettings:
+    arch: str = "transformer"
+    steps: int = 40000
+    batch_size: int = 4
+    size: int = 256  # training crop side
+    style_size: int = 512  # longest side of the style images
+    lr: float = 1e-3
+    seed: int = 0
+    checkpoint_every: int = 1000
+    preview_every: int = 500
+    log_every: int = 50
+    noise_weight: float = 0.0
+    noise_std: float = 0.04  # in 0..1 image units, about 10 grey levels
+    device: str = "auto"
+    amp: bool = True  # mixed precision on CUDA; ignored on the CPU
+    workers: int = 0
+    progress: bool = True
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "size", "style_size", "checkpoint_every", "preview_every", "log_every"):
+            if getattr(self, name) < 1:
+                raise UserError(f"{name.replace('_', '-')} must be at least 1")
+        if self.lr <= 0 or self.noise_weight < 0 or self.noise_std < 0:
+            raise UserError("lr must be positive; noise weight and std must not be negative")
+
+
+@dataclass
+class Distributed:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_env(cls) -> "Distributed":
+        return cls(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)),
+                   int(os.environ.get("LOCAL_RANK", 0)))
+
+
+def _setup_distributed(dist_env: Distributed, device: torch.device) -> torch.device:
+    if dist_env.world == 1:
+        return device
+    import torch.distributed as dist
+
+    if device.type == "cuda":
+        device = torch.device("cuda", dist_env.local_rank)
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return device
+
+
+def _mean_across_ranks(values: torch.Tensor, dist_env: Distributed) -> torch.Tensor:
+    if dist_env.world > 1:
+        import torch.distributed as dist
+
+        dist.all_reduce(values)
+        values = values / dist_env.world
+    return values
+
+
+def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Path], data: Path, out: Path,
+          style_weights: Sequence[float] | None = None, model_settings: dict | None = None,
+          name: str | None = None, resume: bool = False) -> dict:
+    """Train (or resume) a generator; returns the final checkpoint dict (without its tensors' copies)."""
+    dist_env = Distributed.from_env()
+    device = _setup_distributed(dist_env, resolve_device(settings.device))
+    torch.manual_seed(settings.seed + dist_env.rank)
+    files, skipped = find_images(data, progress=settings.progress and dist_env.main)
+    style_images = [read_image(path) for path in styles]
+    run_dir = out.with_name(out.stem + "_train")
+
+    state = load_checkpoint(out) if resume and out.exists() else None
+    if state is not None:
+        if state["arch"] != settings.arch:
+            raise UserError(f"{out} holds a {state['arch']} model; resume it with --arch {state['arch']}")
+        model = build_model(state["arch"], state["model_config"])
+        model.load_state_dict(state["model"])
+        start_step = int(state["step"])
+    else:
+        model = build_model(settings.arch, model_settings)
+        start_step = 0
+    if start_step >= settings.steps:
+        raise UserError(f"{out} is already at step {start_step}; ask for more --steps to continue")
+
+    cuda = device.type == "cuda"
+    amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda and settings.amp \
+        else None
+    memory_format = torch.channels_last if cuda else torch.contiguous_format
+    model = model.to(device, memory_format=memory_format).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    if state is not None and "optimizer" in state:
+        optimizer.load_state_dict(state["optimizer"])
+    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
+    network = model
+    if dist_env.world > 1:
+        network = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
+
+    style_tensors = [bgr8_to_tensor(resize(img, fit_size(*img.shape[:2], settings.style_size))) for img in style_images]
+    loss_fn = PerceptualLoss(loss_config, style_tensors, style_weights, device=device)
+    preview = bgr8_to_tensor(resize(read_image(SAMPLE_CONTENT), (settings.size, settings.size)), device)
+
+    batches = StepBatches(len(files), settings.batch_size, settings.steps, start_step, settings.seed, dist_env.rank)
+    loader = torch.utils.data.DataLoader(CropDataset(files, settings.size), batch_sampler=batches,
+                                         num_workers=settings.workers, pin_memory=cuda,
+                                         persistent_workers=settings.workers > 0)
+    base = {
+        "arch": settings.arch, "model_config": model_config(model), "loss_config": loss_config.to_dict(),
+        "style": {"name": name or Path(styles[0]).stem, "images": [Path(p).name for p in styles],
+                  "weights": list(style_weights) if style_weights else [1.0] * len(styles)},
+        "train": {**asdict(settings), "device": str(device), "world_size": dist_env.world,
+                  "amp": str(amp_dtype).replace("torch.", "") if amp_dtype else "fp32"},
+        "data": {"folder": Path(data).name, "images": len(files), "skipped": skipped},
+    }
+    if dist_env.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if skipped:
+            tqdm.write(f"skipped {skipped} unreadable image(s) in {data}")
+
+    def checkpoint(step: int, metrics: dict) -> dict:
+        data_ = {**base, "step": step, "metrics": metrics, "model": model.state_dict(),
+                 "optimizer": optimizer.state_dict()}
+        if dist_env.main:
+            save_checkpoint(out, data_)
+        return data_
+
+    log_path = run_dir / "log.csv"
+    sums = torch.zeros(len(LOG_FIELDS) - 3, device=device)
+    window_start, window_steps = time.perf_counter(), 0
+    started = time.perf_counter()
+    metrics = dict(state.get("metrics", {})) if state else {}
+    bar = tqdm(total=settings.steps, initial=start_step, desc=f"train {settings.arch}", unit="step",
+               disable=not (settings.progress and dist_env.main))
+    step = start_step
+    try:
+        for batch in loader:
+            step += 1
+            x = batch.to(device, non_blocking=True).contiguous(memory_format=memory_format)
+            with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
+                y = network(x)
+                terms = loss_fn(y, loss_fn.content_targets(x))
+                total = terms.total
+                noise = total.new_zeros(())
+                if settings.noise_weight > 0:
+                    y_noisy = network((x + settings.noise_std * torch.randn_like(x)).clamp(0, 1))
+                    noise = settings.noise_weight * F.mse_loss(y_noisy.float(), y.float())
+                    total = total + noise
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(total).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            if not torch.isfinite(total):
+                raise UserError(f"training diverged at step {step} (loss {float(total)}); lower --lr or the weights")
+            sums += torch.stack([terms.total.detach() + noise.detach(), terms.content, terms.style, terms.tv,
+                                 terms.histogram, terms.stats, noise]).float().detach()
+            window_steps += 1
+            bar.update(1)
+            if step % settings.log_every == 0 or step == settings.steps:
+                means = (_mean_across_ranks(sums.clone(), dist_env) / window_steps).tolist()
+                elapsed = time.perf_counter() - window_start
+                rate = window_steps * settings.batch_size * dist_env.world / max(elapsed, 1e-9)
+                metrics = dict(zip(LOG_FIELDS[3:], means))
+                bar.set_postfix(loss=f"{means[0]:.4g}", steps_s=f"{window_steps / max(elapsed, 1e-9):.2f}")
+                if dist_env.main:
+                    _append_log(log_path, [step, round(time.perf_counter() - started, 3), round(rate, 3),
+                                           *(round(v, 6) for v in means)])
+                sums.zero_()
+                window_start, window_steps = time.perf_counter(), 0
+            if dist_env.main and (step % settings.preview_every == 0 or step == settings.steps):
+                _save_preview(model, preview, run_dir / "previews" / f"step_{step:06d}.jpg")
+            if step % settings.checkpoint_every == 0 or step == settings.steps:
+                final = checkpoint(step, metrics)
+    finally:
+        bar.close()
+        if dist_env.world > 1:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
+    return final
+
+
+@torch.no_grad()
+def _save_preview(model: torch.nn.Module, image: torch.Tensor, path: Path) -> None:
+    was_training = model.training
+    model.eval()
+    out = model(image.contiguous(memory_format=torch.channels_last) if image.is_cuda else image)
+    model.train(was_training)
+    write_image(path, np.concatenate([tensor_to_bgr8(image), tensor_to_bgr8(out.float())], axis=1), quality=90)
+
+
+def _append_log(path: Path, row: list) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow(LOG_FIELDS)
+        writer.writerow(row)
