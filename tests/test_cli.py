@@ -32,3 +32,11 @@ def test_runtime_and_cli_import_no_torch():
             "print('torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_cli_choice_lists_agree_with_the_code_they_front():
+    pytest.importorskip("torch")
+    from stylecast.training import architectures, gatys, optimize_cli, train_cli
+
+    assert optimize_cli.OPTIMIZERS == gatys.OPTIMIZERS and optimize_cli.INITS == gatys.INITS
+    assert train_cli.ARCHITECTURES == tuple(architectures.ARCHITECTURES)

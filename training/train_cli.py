@@ -36,6 +36,7 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     io.add_argument("--out", required=True, help="checkpoint file to write (.pt); previews and log.csv go "
                     "to OUT's name + '_train/'")
     io.add_argument("--name", help="style name recorded in the checkpoint (default: the style file's name)")
+    io.add_argument("--style-licence", default="not recorded", help="licence of the style image, for the model card")
     io.add_argument("--resume", action="store_true", help="continue from OUT if it exists")
 
     model = parser.add_argument_group("model")
@@ -85,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         amp=not args.no_amp, workers=args.workers, progress=not args.quiet)
     result = train(settings, loss_config_from_args(args), [Path(p) for p in args.style], Path(args.data), out,
                    style_weights=args.style_blend, model_settings=dict(args.model_setting), name=args.name,
+                   style_licence=args.style_licence,
                    resume=args.resume)
     if not args.quiet:
         print(f"wrote {out} (step {result['step']}, loss {result['metrics'].get('total', float('nan')):.4g})",

@@ -104,7 +104,7 @@ def _mean_across_ranks(values: torch.Tensor, dist_env: Distributed) -> torch.Ten
 
 def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Path], data: Path, out: Path,
           style_weights: Sequence[float] | None = None, model_settings: dict | None = None,
-          name: str | None = None, resume: bool = False) -> dict:
+          name: str | None = None, style_licence: str = "not recorded", resume: bool = False) -> dict:
     """Train (or resume) a generator; returns the final checkpoint dict (without its tensors' copies)."""
     dist_env = Distributed.from_env()
     device = _setup_distributed(dist_env, resolve_device(settings.device))
@@ -150,7 +150,8 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
     base = {
         "arch": settings.arch, "model_config": model_config(model), "loss_config": loss_config.to_dict(),
         "style": {"name": name or Path(styles[0]).stem, "images": [Path(p).name for p in styles],
-                  "weights": list(style_weights) if style_weights else [1.0] * len(styles)},
+                  "weights": list(style_weights) if style_weights else [1.0] * len(styles),
+                  "licence": style_licence},
         "train": {**asdict(settings), "device": str(device), "world_size": dist_env.world,
                   "amp": str(amp_dtype).replace("torch.", "") if amp_dtype else "fp32"},
         "data": {"folder": Path(data).name, "images": len(files), "skipped": skipped},
@@ -180,12 +181,15 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
             step += 1
             x = batch.to(device, non_blocking=True).contiguous(memory_format=memory_format)
             with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
-                y = network(x)
+                if settings.noise_weight > 0:  # one forward over clean + noisy (instance norm keeps them apart)
+                    noisy = (x + settings.noise_std * torch.randn_like(x)).clamp(0, 1)
+                    y, y_noisy = network(torch.cat([x, noisy])).chunk(2)
+                else:
+                    y = network(x)
                 terms = loss_fn(y, loss_fn.content_targets(x))
                 total = terms.total
                 noise = total.new_zeros(())
                 if settings.noise_weight > 0:
-                    y_noisy = network((x + settings.noise_std * torch.randn_like(x)).clamp(0, 1))
                     noise = settings.noise_weight * F.mse_loss(y_noisy.float(), y.float())
                     total = total + noise
             optimizer.zero_grad(set_to_none=True)

@@ -1,0 +1,101 @@
+"""How good is each shipped generator? Its output's loss, in Gatys steps.
+
+For each model checkpoint and each held-out photo (never in the training set): the perceptual loss of the
+generator's output under the model's OWN loss configuration and style image, and the loss curve of Gatys L-BFGS
+optimisation of that same loss, initialised from the photo. The "equivalent steps" are the first step at which
+Gatys reaches the generator's loss (Johnson et al. 2016 report 50 to 100 for their networks). Goals: at least 100
+for TransformerNet, at least 50 for LiteNet.
+
+    python benchmarks/quality.py --models training/zoo --styles ../shared/data/styles \
+        --photos ../shared/data/demo [--size 256] [--max-steps 300]
+
+Writes benchmarks/results/quality.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from machine import machine_info
+
+RESULTS = Path(__file__).parent / "results"
+GOALS = {"transformer": 100, "lite": 50}
+
+
+def equivalent_steps(history: list[tuple[int, float, float]], target: float) -> int | None:
+    """First Gatys step whose loss is at most `target`; None if it never gets there."""
+    return next((step for step, _, loss in history if loss <= target), None)
+
+
+def evaluate_model(path: Path, styles_dir: Path, photos: list[Path], size: int, max_steps: int) -> dict:
+    from stylecast.runtime.imageio import read_image
+    from stylecast.training.checkpoint import load_checkpoint, model_from_checkpoint
+    from stylecast.training.gatys import optimise_image
+    from stylecast.training.perceptual import LossConfig, PerceptualLoss
+    from stylecast.training.tensors import bgr8_to_tensor, fit_size, resize
+
+    data = load_checkpoint(path)
+    model = model_from_checkpoint(data)
+    config = LossConfig.from_dict(data["loss_config"])
+    style_size = data["train"]["style_size"]
+    styles = [read_image(styles_dir / name) for name in data["style"]["images"]]
+    loss = PerceptualLoss(config, [bgr8_to_tensor(resize(s, fit_size(*s.shape[:2], style_size))) for s in styles],
+                          data["style"]["weights"])
+    rows = []
+    for photo in photos:
+        content = bgr8_to_tensor(resize(img := read_image(photo), fit_size(*img.shape[:2], size)))
+        targets = loss.content_targets(content)
+        with torch.no_grad():
+            start = time.perf_counter()
+            output = model(content)
+            generator_seconds = time.perf_counter() - start
+            generator_loss = loss(output, targets).total.item()
+        history = []
+        start = time.perf_counter()
+        optimise_image(loss, content, targets, max_steps, "lbfgs",
+                       on_step=lambda step, value, _img: history.append((step, time.perf_counter() - start, value)))
+        steps = equivalent_steps(history, generator_loss)
+        rows.append({"photo": photo.name, "generator_loss": generator_loss, "generator_seconds": generator_seconds,
+                     "equivalent_steps": steps, "gatys_seconds_to_match": history[steps - 1][1] if steps else None,
+                     "gatys_loss_at_max_steps": history[-1][2], "curve": [(s, round(t, 3), round(v, 6))
+                                                                         for s, t, v in history]})
+        print(f"{path.stem} {photo.name}: generator loss {generator_loss:.4f}, Gatys reaches it at step {steps}",
+              flush=True)
+    found = [r["equivalent_steps"] for r in rows]
+    median = statistics.median([s if s is not None else max_steps + 1 for s in found])
+    return {"model": path.stem, "arch": data["arch"], "steps_trained": data["step"], "photos": len(rows),
+            "equivalent_steps": f">{max_steps}" if median > max_steps else int(median),
+            "goal": GOALS.get(data["arch"]), "rows": rows}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default="training/zoo", help="folder of checkpoints (.pt) or one checkpoint")
+    parser.add_argument("--styles", required=True, help="folder holding the models' style images")
+    parser.add_argument("--photos", required=True, help="folder of held-out photos")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--max-steps", type=int, default=300)
+    parser.add_argument("--out", default=str(RESULTS / "quality.json"))
+    args = parser.parse_args(argv)
+    models = [Path(args.models)] if args.models.endswith(".pt") else sorted(Path(args.models).glob("*.pt"))
+    photos = sorted(p for p in Path(args.photos).iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    results = [evaluate_model(m, Path(args.styles), photos, args.size, args.max_steps) for m in models]
+    payload = {"benchmark": "quality", "machine": machine_info(),
+               "settings": {"size": args.size, "max_steps": args.max_steps, "optimizer": "lbfgs (max_iter=1)",
+                            "init": "content", "photos": [p.name for p in photos]},
+               "models": results}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(payload, indent=1) + "\n")
+    for r in results:
+        print(f"{r['model']}: {r['equivalent_steps']} Gatys steps (goal {r['goal']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

