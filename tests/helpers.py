@@ -1,0 +1,29 @@
+"""Test helpers that need torch: checkpoints made directly (no training) for export and runtime tests."""
+
+from __future__ import annotations
+
+import torch
+
+from stylecast.training.architectures import build_model, model_config
+from stylecast.training.checkpoint import save_checkpoint
+from stylecast.training.perceptual import LossConfig
+
+SMALL = {"transformer": {"width": 8, "residual_blocks": 1}, "lite": {"width": 4, "residual_blocks": 1},
+         "texture": {"scales": 3, "channels": 4}}
+
+
+def make_checkpoint(path, arch: str, config: dict | None = None, seed: int = 0):
+    """A valid checkpoint of a freshly initialised model (weights perturbed so outputs are not flat grey)."""
+    torch.manual_seed(seed)
+    model = build_model(arch, SMALL[arch] if config is None else config)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.2 * torch.randn_like(p))
+    save_checkpoint(path, {
+        "arch": arch, "model_config": model_config(model), "loss_config": LossConfig().to_dict(),
+        "style": {"name": f"test-{arch}", "images": ["style.png"], "weights": [1.0], "licence": "test"},
+        "train": {"size": 64, "style_size": 64, "batch_size": 1, "lr": 1e-3, "seed": seed, "device": "cpu",
+                  "amp": "fp32", "noise_weight": 0.0, "noise_std": 0.04},
+        "data": {"folder": "synthetic", "images": 1, "skipped": 0}, "step": 0, "metrics": {},
+        "model": model.state_dict()})
+    return path
