@@ -119,7 +119,7 @@ def build_engine(onnx_path: str | Path, shapes: list[tuple[int, int]], out: str 
     sidecar = {"format": FORMAT, "format_version": FORMAT_VERSION, "key": key, "onnx": onnx_path.name,
                "onnx_sha256": onnx_sha, "trt_module": module, "trt_version": trt.__version__,
                "compute_capability": target, "precision": precision, "layout": meta.layout, "shapes": shapes,
-               "profile": profile, "model": {"arch": meta.arch, "style_name": meta.style_name, "stride": meta.stride},
+               "profile": profile, "metadata": meta.to_props(),
                "stylecast_version": __version__}
     if engine_path.is_file() and sidecar_path(engine_path).is_file():
         old = json.loads(sidecar_path(engine_path).read_text())

@@ -4,3 +4,12 @@ Nothing in this package imports torch at import time; the torch backend imports 
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """`from stylecast.runtime import Stylizer` without importing onnxruntime for every CLI command."""
+    if name in ("Stylizer", "StylizeOptions"):
+        from . import stylizer
+
+        return getattr(stylizer, name)
+    raise AttributeError(name)

@@ -1,0 +1,60 @@
+"""Finding models: bundled ones by name (package data written by 'stylecast export --zoo'), files by path.
+
+Before a model is used its metadata is read and checked: ONNX files must carry stylecast's metadata, engines
+their sidecar. Nothing is guessed from a file name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+from .engine_sidecar import read_sidecar
+from .errors import UserError
+from .model_metadata import ModelMetadata
+
+MODELS_DIR = Path(__file__).resolve().parent / "data" / "models"
+DEFAULT_MODEL = "starry_night-lite"
+
+
+class ModelFile(NamedTuple):
+    name: str
+    path: Path
+    meta: ModelMetadata
+
+
+def bundled_names() -> list[str]:
+    return sorted(p.stem for p in MODELS_DIR.glob("*.onnx"))
+
+
+def read_model_metadata(path: Path) -> ModelMetadata:
+    if path.suffix == ".plan":
+        return ModelMetadata.from_props(read_sidecar(path).get("metadata", {}), str(path))
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # noqa: BLE001 - onnxruntime raises several types for bad files
+        raise UserError(f"{path}: not a loadable ONNX model ({str(error).splitlines()[0][:160]})") from None
+    return ModelMetadata.from_props(session.get_modelmeta().custom_metadata_map, str(path))
+
+
+def resolve_model(spec: str | None) -> ModelFile:
+    """A bundled model name, or a path to an .onnx / .plan file."""
+    spec = spec or DEFAULT_MODEL
+    path = Path(spec)
+    if path.suffix in (".onnx", ".plan"):
+        if not path.is_file():
+            raise UserError(f"{path}: no such model file")
+        return ModelFile(path.stem, path, read_model_metadata(path))
+    if path.suffix:
+        raise UserError(f"{spec}: model files are .onnx or .plan")
+    candidate = MODELS_DIR / f"{spec}.onnx"
+    if not candidate.is_file():
+        names = bundled_names()
+        raise UserError(f"unknown model {spec!r}; bundled models: {', '.join(names) if names else '(none)'}; "
+                        f"or give a path to an .onnx or .plan file")
+    return ModelFile(spec, candidate, read_model_metadata(candidate))

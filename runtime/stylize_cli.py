@@ -1,0 +1,152 @@
+"""`stylecast stylize` (images, folders, stdin) and `stylecast models`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .errors import UserError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+BACKENDS = ("auto", "onnxruntime", "tensorrt")
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="bundled model name (see 'stylecast models') or an .onnx/.plan file")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="onnxruntime execution provider")
+    parser.add_argument("--threads", type=int, help="CPU threads for onnxruntime (default: all cores)")
+    parser.add_argument("--strength", type=float, default=1.0, help="0: the input; 1: full stylisation")
+    parser.add_argument("--preserve-color", action="store_true", help="keep the input's colours")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="run the network at this fraction of the resolution, then guided upsampling")
+    parser.add_argument("--max-size", type=int, help="shrink inputs whose longest side exceeds this")
+
+
+def configure(parser: argparse.ArgumentParser, command: str) -> None:
+    if command == "models":
+        parser.add_argument("--json", action="store_true")
+        return
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (recursive), or - for stdin")
+    parser.add_argument("--out", help="output file (one input) or folder; default: beside each input, "
+                        "named NAME_MODEL.EXT; with stdin: stdout")
+    parser.add_argument("--format", choices=("png", "jpg", "webp"), help="output format (default: the input's, "
+                        "else png)")
+    parser.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist")
+    parser.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_model_arguments(parser)
+
+
+def stylizer_from_args(args: argparse.Namespace):
+    from .stylizer import Stylizer, StylizeOptions
+
+    options = StylizeOptions(strength=args.strength, preserve_color=args.preserve_color, scale=args.scale,
+                             max_size=args.max_size)
+    return Stylizer(model=args.model, backend=args.backend, device=args.device, options=options,
+                    threads=args.threads)
+
+
+def _jobs(args: argparse.Namespace, model_name: str) -> list[tuple[Path | None, Path | None]]:
+    """(input, output) pairs; None input means stdin, None output means stdout."""
+    if args.inputs == ["-"]:
+        return [(None, Path(args.out) if args.out else None)]
+    files: list[tuple[Path, Path]] = []  # (file, root it was found under)
+    for raw in args.inputs:
+        path = Path(raw)
+        if raw == "-":
+            raise UserError("'-' (stdin) cannot be mixed with other inputs")
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+            if not found:
+                raise UserError(f"{path}: no images found")
+            files += [(p, path) for p in found]
+        elif path.exists():
+            files.append((path, path.parent))
+        else:
+            raise UserError(f"{path}: no such file or folder")
+    out = Path(args.out) if args.out else None
+    single = len(files) == 1 and not Path(args.inputs[0]).is_dir()
+    jobs = []
+    for path, root in files:
+        suffix = f".{args.format}" if args.format else (path.suffix.lower() if path.suffix.lower() in
+                                                         (".png", ".jpg", ".jpeg", ".webp") else ".png")
+        if out is not None and single and out.suffix:
+            target = out
+        elif out is not None:
+            target = (out / path.relative_to(root)).with_suffix(suffix)
+        else:
+            target = path.with_name(f"{path.stem}_{model_name}{suffix}")
+        jobs.append((path, target))
+    return jobs
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "models":
+        return _models(args)
+    from tqdm.auto import tqdm
+
+    from .imageio import check_output_path, decode_image, encode_image, read_image, write_image
+
+    stylizer = stylizer_from_args(args)
+    jobs = _jobs(args, stylizer.name)
+    for _, target in jobs:
+        if target is not None:
+            check_output_path(target)
+    if not args.quiet and not args.json:
+        print(f"stylecast: model {stylizer.name} on {stylizer.runner.describe()}", file=sys.stderr)
+    failures = 0
+    bar = tqdm(jobs, desc="stylize", unit="img", disable=args.quiet or len(jobs) < 2, leave=False)
+    for source, target in bar:
+        if args.skip_existing and target is not None and target.exists():
+            continue
+        start = time.perf_counter()
+        try:
+            image = decode_image(sys.stdin.buffer.read(), "stdin") if source is None else read_image(source)
+        except UserError as error:
+            if len(jobs) == 1:
+                raise
+            failures += 1
+            tqdm.write(f"stylecast stylize: skipped {error}", file=sys.stderr)
+            continue
+        out = stylizer.stylize(image)
+        if target is None:
+            sys.stdout.buffer.write(encode_image(out, f".{args.format or 'png'}"))
+            sys.stdout.buffer.flush()
+        else:
+            write_image(target, out)
+        if args.json:
+            report = {"input": str(source) if source else "-", "output": str(target) if target else "-",
+                      "width": int(out.shape[1]), "height": int(out.shape[0]), "model": stylizer.name,
+                      "backend": stylizer.runner.describe(), "seconds": round(time.perf_counter() - start, 5),
+                      "inference_seconds": round(stylizer.times.inference, 5)}
+            print(json.dumps(report), flush=True)
+    if failures:
+        raise UserError(f"{failures} of {len(jobs)} inputs could not be read (see above)")
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from .models import DEFAULT_MODEL, bundled_names, resolve_model
+
+    rows = []
+    for name in bundled_names():
+        meta = resolve_model(name).meta
+        rows.append({"name": name, "arch": meta.arch, "macs_per_pixel": round(meta.macs_per_pixel),
+                     "precision": meta.precision, "style": meta.style_name, "layout": meta.layout,
+                     "default": name == DEFAULT_MODEL})
+    if args.json:
+        json.dump(rows, sys.stdout)
+        sys.stdout.write("\n")
+    elif not rows:
+        print("no bundled models")
+    else:
+        print(f"{'name':<28} {'arch':<12} {'MACs/pixel':>11} {'precision':<9} style")
+        for r in rows:
+            mark = " (default)" if r["default"] else ""
+            print(f"{r['name']:<28} {r['arch']:<12} {r['macs_per_pixel']:>11,} {r['precision']:<9} {r['style']}{mark}")
+    return 0

@@ -1,0 +1,115 @@
+"""The Python API: `Stylizer(model=..., backend=...).stylize(frame_bgr_uint8)`.
+
+Per frame: optional resize to --max-size, optional lower-resolution inference with guided upsampling (--scale),
+the network, then optional colour preservation and strength blending. Each stage is timed, because users of a
+real-time tool measure latency and need to know where it goes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+import cv2
+import numpy as np
+
+from . import color
+from .backends import Backend, open_backend
+from .errors import UserError
+from .guided import guided_upsample
+from .models import ModelFile, resolve_model
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent in each stage of the last frame."""
+
+    preprocess: float = 0.0
+    inference: float = 0.0
+    postprocess: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.preprocess + self.inference + self.postprocess
+
+
+@dataclass
+class StylizeOptions:
+    strength: float = 1.0  # 0 returns the input, 1 the full stylisation
+    preserve_color: bool = False  # keep the input's colours (luminance-only transfer)
+    scale: float = 1.0  # run the network at this fraction of the resolution, then guided upsampling
+    max_size: int | None = None  # shrink inputs whose longest side exceeds this
+
+    def __post_init__(self):
+        if not 0.0 <= self.strength <= 1.0:
+            raise UserError(f"strength must be between 0 and 1, got {self.strength}")
+        if not 0.0 < self.scale <= 1.0:
+            raise UserError(f"scale must be in (0, 1], got {self.scale}")
+        if self.max_size is not None and self.max_size < 1:
+            raise UserError("max-size must be at least 1")
+
+
+@dataclass
+class Stylizer:
+    model: str | None = None  # bundled model name or path to .onnx / .plan; None: the default model
+    backend: str = "auto"
+    device: str = "auto"
+    options: StylizeOptions = field(default_factory=StylizeOptions)
+    threads: int | None = None
+
+    def __post_init__(self):
+        self.model_file: ModelFile = resolve_model(self.model)
+        self.runner: Backend = open_backend(self.model_file.path, self.model_file.meta, self.backend, self.device,
+                                            self.threads)
+        self.times = StageTimes()
+
+    @property
+    def name(self) -> str:
+        return self.model_file.name
+
+    def _network(self, frame: np.ndarray) -> np.ndarray:
+        if self.model_file.meta.layout == "bgr8":
+            return self.runner.run(frame[None])[0]
+        batch = (frame[:, :, ::-1].transpose(2, 0, 1)[None] / 255.0).astype(np.float32)
+        out = self.runner.run(np.ascontiguousarray(batch))[0]
+        return (np.clip(out.transpose(1, 2, 0)[:, :, ::-1], 0, 1) * 255 + 0.5).astype(np.uint8)
+
+    def stylize(self, frame: np.ndarray) -> np.ndarray:
+        """HxWx3 uint8 BGR in, the same out (resized only if max_size asks for it)."""
+        if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            raise UserError("stylize expects an HxWx3 uint8 BGR array (as cv2.imread returns)")
+        opts = self.options
+        t0 = time.perf_counter()
+        if opts.max_size and max(frame.shape[:2]) > opts.max_size:
+            s = opts.max_size / max(frame.shape[:2])
+            frame = cv2.resize(frame, (max(1, round(frame.shape[1] * s)), max(1, round(frame.shape[0] * s))),
+                               interpolation=cv2.INTER_AREA)
+        if opts.strength == 0.0:
+            self.times = StageTimes(preprocess=time.perf_counter() - t0)
+            return frame.copy()
+        net_in = frame
+        if opts.scale < 1.0:
+            h, w = frame.shape[:2]
+            net_in = cv2.resize(frame, (max(1, round(w * opts.scale)), max(1, round(h * opts.scale))),
+                                interpolation=cv2.INTER_AREA)
+        if opts.preserve_color:
+            lum = color.luminance_image(net_in.astype(np.float32) / 255.0)
+            net_in = (lum * 255.0 + 0.5).astype(np.uint8)
+        t1 = time.perf_counter()
+        out = self._network(np.ascontiguousarray(net_in))
+        t2 = time.perf_counter()
+        if opts.scale < 1.0:
+            out = guided_upsample(out, net_in, frame)  # the guide is luminance, so colour preservation agrees
+        if opts.preserve_color:
+            out = (color.combine_luminance(out.astype(np.float32) / 255.0, frame.astype(np.float32) / 255.0)
+                   * 255.0 + 0.5).astype(np.uint8)
+        if opts.strength < 1.0:
+            out = cv2.addWeighted(out, opts.strength, frame, 1.0 - opts.strength, 0.0)
+        self.times = StageTimes(preprocess=t1 - t0, inference=t2 - t1, postprocess=time.perf_counter() - t2)
+        return out
+
+    def stream(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """Stylise frames from any iterable (a video reader, a camera loop) lazily, one at a time."""
+        for frame in frames:
+            yield self.stylize(frame)
