@@ -27,6 +27,8 @@ class Command(NamedTuple):
 COMMANDS: dict[str, Command] = {
     "stylize": Command("stylecast.runtime.stylize_cli", "stylise images, folders or stdin with a trained model"),
     "models": Command("stylecast.runtime.stylize_cli", "list the bundled models"),
+    "video": Command("stylecast.runtime.video_cli", "stylise a video file (audio kept when ffmpeg is available)"),
+    "live": Command("stylecast.runtime.video_cli", "stylise a camera, file, URL or GStreamer source in real time"),
     "optimize": Command("stylecast.training.optimize_cli", "stylise one image by Gatys pixel optimisation (slow, best quality)"),
     "texture": Command("stylecast.training.optimize_cli", "synthesise a texture from a style image (no content)"),
     "train": Command("stylecast.training.train_cli", "train a feed-forward generator for a style"),

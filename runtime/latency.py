@@ -1,0 +1,36 @@
+"""Per-stage latency bookkeeping for video and live runs: samples per stage, percentiles, one report."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+STAGES = ("capture_wait", "preprocess", "inference", "postprocess", "output", "end_to_end")
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """Linear-interpolated percentile (numpy's default method), q in 0..100."""
+    if not samples:
+        return math.nan
+    ordered = sorted(samples)
+    position = (len(ordered) - 1) * q / 100.0
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+class LatencyLog:
+    def __init__(self):
+        self.samples: dict[str, list[float]] = defaultdict(list)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.samples[stage].append(seconds)
+
+    def report(self) -> dict:
+        """{stage: {"p50_ms", "p95_ms", "mean_ms"}} for every stage with samples, in STAGES order."""
+        out = {}
+        for stage in [s for s in STAGES if s in self.samples] + [s for s in self.samples if s not in STAGES]:
+            values = self.samples[stage]
+            out[stage] = {"p50_ms": round(percentile(values, 50) * 1e3, 3),
+                          "p95_ms": round(percentile(values, 95) * 1e3, 3),
+                          "mean_ms": round(sum(values) / len(values) * 1e3, 3)}
+        return out

@@ -1,0 +1,281 @@
+"""`stylecast live`: real-time stylisation of a camera, file, URL or GStreamer source.
+
+Three stages overlap: a capture thread that keeps only the newest frame (older unread frames are dropped and
+counted, so latency never builds up behind a slow network), the stylisation loop, and an output thread (window,
+stdout, recorder, virtual camera). File sources are paced at their own frame rate, like a camera, unless
+`pace=False`.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import UserError
+from .latency import LatencyLog
+
+RECONNECT_ATTEMPTS = 5
+
+
+def open_source(source: str) -> tuple[cv2.VideoCapture, str]:
+    """(capture, kind) with kind one of camera, file, url, gstreamer; a missing source is a UserError."""
+    if source.isdigit():
+        capture, kind = cv2.VideoCapture(int(source)), "camera"
+    elif "!" in source:
+        capture, kind = cv2.VideoCapture(source, cv2.CAP_GSTREAMER), "gstreamer"
+    elif "://" in source:
+        capture, kind = cv2.VideoCapture(source), "url"
+    else:
+        if not Path(source).is_file():
+            raise UserError(f"{source}: no such file (give a camera index, a file, a URL or a GStreamer pipeline)")
+        capture, kind = cv2.VideoCapture(source), "file"
+    if not capture.isOpened():
+        what = {"camera": f"camera {source} is not available (is it connected, and free?)",
+                "gstreamer": "this GStreamer pipeline does not open (is OpenCV built with GStreamer?)",
+                "url": f"{source}: stream does not open", "file": f"{source}: not a video OpenCV can decode"}
+        raise UserError(what[kind])
+    capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+    return capture, kind
+
+
+class LatestFrame(threading.Thread):
+    """Reads frames continuously and keeps only the newest one."""
+
+    def __init__(self, source: str, pace: bool = True):
+        super().__init__(daemon=True)
+        self.source = source
+        self.capture, self.kind = open_source(source)
+        fps = self.capture.get(cv2.CAP_PROP_FPS)
+        self.interval = 1.0 / fps if pace and self.kind == "file" and fps and fps > 0 else 0.0
+        self.condition = threading.Condition()
+        self.frame: np.ndarray | None = None
+        self.stamp = 0.0
+        self.fresh = False
+        self.ended = False
+        self.error: str | None = None
+        self.dropped = self.corrupt = self.read = 0
+        self.stopping = threading.Event()
+
+    def run(self):
+        next_due = time.perf_counter()
+        failures = 0
+        while not self.stopping.is_set():
+            ok, frame = self.capture.read()
+            if not ok:
+                if self.kind == "url" and failures < RECONNECT_ATTEMPTS:
+                    failures += 1
+                    time.sleep(0.5 * failures)
+                    self.capture.release()
+                    self.capture = cv2.VideoCapture(self.source)
+                    continue
+                if self.kind == "camera":
+                    self.error = f"camera {self.source} disconnected"
+                elif self.kind == "url":
+                    self.error = f"{self.source}: stream lost after {RECONNECT_ATTEMPTS} reconnect attempts"
+                break
+            failures = 0
+            if frame is None or frame.ndim != 3 or frame.size == 0:
+                self.corrupt += 1
+                continue
+            if self.interval:
+                next_due += self.interval
+                delay = next_due - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            with self.condition:
+                self.read += 1
+                if self.fresh:
+                    self.dropped += 1
+                self.frame, self.stamp, self.fresh = frame, time.perf_counter(), True
+                self.condition.notify_all()
+        with self.condition:
+            self.ended = True
+            self.condition.notify_all()
+        self.capture.release()
+
+    def next(self) -> tuple[np.ndarray, float] | None:
+        """The newest unseen frame and when it was captured; None once the source has ended."""
+        with self.condition:
+            while not self.fresh and not self.ended:
+                self.condition.wait(timeout=1.0)
+            if not self.fresh:
+                return None
+            self.fresh = False
+            return self.frame, self.stamp
+
+    def stop(self):
+        self.stopping.set()
+
+
+@dataclass
+class LiveReport:
+    frames: int = 0
+    dropped_frames: int = 0
+    corrupt_frames: int = 0
+    seconds: float = 0.0
+    source: str = ""
+    ended_by: str = ""
+    latency: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"frames": self.frames, "dropped_frames": self.dropped_frames, "corrupt_frames": self.corrupt_frames,
+                "fps": round(self.frames / self.seconds, 3) if self.seconds else 0.0,
+                "seconds": round(self.seconds, 3), "source": self.source, "ended_by": self.ended_by,
+                "latency": self.latency}
+
+
+class Sink:
+    """Where stylised frames go: stdout (raw BGR), a recorder, a window, a virtual camera; in its own thread."""
+
+    def __init__(self, stdout: bool = False, record: str | None = None, window: bool = False,
+                 virtual_camera: bool = False, log: LatencyLog | None = None):
+        self.stdout, self.record_path, self.window, self.virtual = stdout, record, window, virtual_camera
+        self.log = log or LatencyLog()
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.recorder = None
+        self.camera = None
+        self.key = -1
+        self.error: BaseException | None = None
+        if window:
+            try:
+                cv2.namedWindow("stylecast", cv2.WINDOW_NORMAL)
+            except cv2.error:
+                raise UserError("this OpenCV has no GUI support (opencv-python-headless): pip install "
+                                "opencv-python, or run with --no-window") from None
+        if virtual_camera:
+            try:
+                import pyvirtualcam  # noqa: F401
+            except ImportError:
+                raise UserError("a virtual camera needs pyvirtualcam: pip install pyvirtualcam") from None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def put(self, frame: np.ndarray, captured: float) -> None:
+        self.queue.put((frame, captured))
+
+    def _run(self):
+        try:
+            while True:
+                item = self.queue.get()
+                if item is None:
+                    break
+                frame, captured = item
+                start = time.perf_counter()
+                if self.stdout:
+                    sys.stdout.buffer.write(np.ascontiguousarray(frame).tobytes())
+                    sys.stdout.buffer.flush()
+                if self.record_path:
+                    if self.recorder is None:
+                        h, w = frame.shape[:2]
+                        self.recorder = cv2.VideoWriter(self.record_path, cv2.VideoWriter_fourcc(*"mp4v"), 30, (w, h))
+                    self.recorder.write(frame)
+                if self.virtual:
+                    if self.camera is None:
+                        import pyvirtualcam
+
+                        self.camera = pyvirtualcam.Camera(width=frame.shape[1], height=frame.shape[0], fps=30)
+                    self.camera.send(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+                if self.window:
+                    cv2.imshow("stylecast", frame)
+                    self.key = cv2.waitKey(1) & 0xFF
+                now = time.perf_counter()
+                self.log.add("output", now - start)
+                self.log.add("end_to_end", now - captured)
+        except BaseException as error:  # noqa: BLE001 - reported by the main loop
+            self.error = error
+
+    def close(self):
+        self.queue.put(None)
+        self.thread.join()
+        if self.recorder is not None:
+            self.recorder.release()
+        if self.camera is not None:
+            self.camera.close()
+        if self.window:
+            cv2.destroyAllWindows()
+
+
+def overlay(frame: np.ndarray, text: str) -> np.ndarray:
+    out = frame.copy()
+    cv2.putText(out, text, (10, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(out, text, (10, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def run_live(stylizers: list, source: str, frames: int | None = None, window: bool = True, stdout: bool = False,
+             record: str | None = None, virtual_camera: bool = False, pace: bool = True,
+             frame_filter=None) -> LiveReport:
+    """The live loop. Keys in the window: n/p next/previous model, +/- strength, b side-by-side,
+    s screenshot, r start/stop recording, q or Esc quit."""
+    log = LatencyLog()
+    grabber = LatestFrame(source, pace=pace)  # opens the source: a missing one fails here, before any output
+    sink = Sink(stdout=stdout, record=record, window=window, virtual_camera=virtual_camera, log=log)
+    report = LiveReport(source=source)
+    current, side_by_side = 0, False
+    grabber.start()
+    start = time.perf_counter()
+    try:
+        while frames is None or report.frames < frames:
+            t = time.perf_counter()
+            item = grabber.next()
+            if item is None:
+                report.ended_by = grabber.error or "source ended"
+                break
+            frame, captured = item
+            log.add("capture_wait", time.perf_counter() - t)
+            stylizer = stylizers[current]
+            styled = stylizer.stylize(frame)
+            if frame_filter is not None:
+                styled = frame_filter(frame, styled)
+            log.add("preprocess", stylizer.times.preprocess)
+            log.add("inference", stylizer.times.inference)
+            log.add("postprocess", stylizer.times.postprocess)
+            if window:
+                shown = np.hstack([frame, cv2.resize(styled, frame.shape[1::-1])]) if side_by_side else styled
+                elapsed = time.perf_counter() - start
+                shown = overlay(shown, f"{stylizer.name}  {(report.frames + 1) / max(elapsed, 1e-9):.1f} fps  "
+                                       f"{stylizer.times.total * 1e3:.0f} ms")
+            else:
+                shown = styled
+            sink.put(shown, captured)
+            report.frames += 1
+            if sink.error is not None:
+                raise sink.error
+            key = sink.key
+            if key in (ord("q"), 27):
+                report.ended_by = "quit"
+                break
+            if key == ord("n"):
+                current = (current + 1) % len(stylizers)
+            elif key == ord("p"):
+                current = (current - 1) % len(stylizers)
+            elif key in (ord("+"), ord("=")):
+                stylizer.options.strength = min(1.0, stylizer.options.strength + 0.1)
+            elif key == ord("-"):
+                stylizer.options.strength = max(0.0, stylizer.options.strength - 0.1)
+            elif key == ord("b"):
+                side_by_side = not side_by_side
+            elif key == ord("s"):
+                cv2.imwrite(f"stylecast-{int(time.time())}.png", styled)
+            elif key == ord("r"):
+                sink.record_path = None if sink.record_path else f"stylecast-{int(time.time())}.mp4"
+            sink.key = -1
+        else:
+            report.ended_by = f"{frames} frames"
+    finally:
+        grabber.stop()
+        sink.close()
+        grabber.join(timeout=5)
+    report.seconds = time.perf_counter() - start
+    report.dropped_frames, report.corrupt_frames = grabber.dropped, grabber.corrupt
+    report.latency = log.report()
+    if grabber.error and report.frames == 0:
+        raise UserError(grabber.error)
+    return report

@@ -1,0 +1,109 @@
+"""Video files and live sources end to end on clips the tests write with cv2.VideoWriter."""
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime")
+
+from conftest import synthetic_photo  # noqa: E402
+from stylecast.runtime.cli import main  # noqa: E402
+from stylecast.runtime.latency import percentile  # noqa: E402
+from test_runtime import model_path  # noqa: E402,F401  (module-scoped fixture)
+
+
+def write_clip(path, frames=12, size=(48, 64), fps=24.0):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (size[1], size[0]))
+    for i in range(frames):
+        writer.write(np.roll(synthetic_photo(*size), 2 * i, axis=1))
+    writer.release()
+    return path
+
+
+def count_frames(path):
+    capture = cv2.VideoCapture(str(path))
+    n = 0
+    while capture.read()[0]:
+        n += 1
+    return n
+
+
+def test_percentiles_on_known_samples():
+    samples = [float(v) for v in range(1, 101)]
+    assert percentile(samples, 50) == pytest.approx(50.5)
+    assert percentile(samples, 95) == pytest.approx(95.05)
+    assert percentile([3.0], 95) == 3.0
+
+
+def test_video_file_end_to_end(capsys, tmp_path, model_path):  # noqa: F811
+    clip = write_clip(tmp_path / "in.avi", frames=12, size=(37, 53))
+    out = tmp_path / "styled.avi"
+    assert main(["video", str(clip), "--model", str(model_path), "--out", str(out), "--json", "--quiet"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["frames"] == 12 and report["fps"] > 0 and count_frames(out) == 12
+    assert set(report["latency"]) >= {"capture_wait", "preprocess", "inference", "postprocess", "output",
+                                      "end_to_end"}
+    assert report["latency"]["end_to_end"]["p95_ms"] >= report["latency"]["end_to_end"]["p50_ms"] > 0
+    source_frame = cv2.VideoCapture(str(clip)).read()[1]  # the codec may round odd sizes; compare with the input
+    ok, frame = cv2.VideoCapture(str(out)).read()
+    assert ok and frame.shape == source_frame.shape
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # temporary folder cleaned
+
+
+def test_video_keeps_audio_when_ffmpeg_is_present(capsys, tmp_path, model_path):  # noqa: F811
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    clip = tmp_path / "talk.mp4"
+    subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1",
+                    "-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:v", "mpeg4", "-c:a", "aac",
+                    "-shortest", str(clip)], check=True)
+    out = tmp_path / "styled.mp4"
+    assert main(["video", str(clip), "--model", str(model_path), "--out", str(out), "--json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["audio"] == "kept"
+    probe = subprocess.run([ffmpeg, "-hide_banner", "-i", str(out)], capture_output=True, text=True)
+    assert "Audio:" in probe.stderr and "Video:" in probe.stderr
+
+
+def test_live_headless_on_a_file_source(capsys, tmp_path, model_path):  # noqa: F811
+    clip = write_clip(tmp_path / "cam.avi", frames=20)
+    # Paced at the clip's 24 fps, like a camera: the network keeps up, so N frames means N stylised frames.
+    assert main(["live", "--source", str(clip), "--model", str(model_path), "--no-window", "--frames", "6",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["frames"] == 6 and report["ended_by"] == "6 frames" and report["fps"] > 0
+    assert "inference" in report["latency"]
+    # Unpaced, the reader outruns the network: every frame read is either stylised or dropped as stale.
+    assert main(["live", "--source", str(clip), "--model", str(model_path), "--no-window", "--frames", "100",
+                 "--json", "--no-pace"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ended_by"] == "source ended"
+    assert report["frames"] + report["dropped_frames"] == 20
+
+
+def test_live_raw_frames_to_stdout(tmp_path, model_path):  # noqa: F811
+    clip = write_clip(tmp_path / "cam.avi", frames=5, size=(16, 24))
+    result = subprocess.run([sys.executable, "-m", "stylecast.runtime.cli", "live", "--source", str(clip),
+                             "--model", str(model_path), "--no-window", "--frames", "3", "--output", "-",
+                             "--quiet"], capture_output=True, check=True, timeout=120)
+    assert len(result.stdout) == 3 * 16 * 24 * 3
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["video", "missing.avi", "--out", "o.avi"], "no such video file"),
+    (["video", "notvideo.avi", "--out", "o.avi"], "not a video"),
+    (["video", "clip.avi", "--out", "o.gif"], "unknown video extension"),
+    (["live", "--source", "missing.avi", "--no-window", "--frames", "2"], "no such file"),
+    (["live", "--source", "7", "--no-window", "--frames", "2"], "camera 7 is not available"),
+])
+def test_bad_video_inputs(capsys, tmp_path, model_path, monkeypatch, argv, message):  # noqa: F811
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notvideo.avi").write_text("nope")
+    write_clip(tmp_path / "clip.avi", frames=3)
+    assert main([*argv, "--model", str(model_path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "o.avi").exists() and not (tmp_path / "o.gif").exists()
