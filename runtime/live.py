@@ -233,7 +233,9 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
             stylizer = stylizers[current]
             styled = stylizer.stylize(frame)
             if frame_filter is not None:
+                t_filter = time.perf_counter()
                 styled = frame_filter(frame, styled)
+                log.add("stabilize", time.perf_counter() - t_filter)
             log.add("preprocess", stylizer.times.preprocess)
             log.add("inference", stylizer.times.inference)
             log.add("postprocess", stylizer.times.postprocess)

@@ -161,7 +161,9 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
             began = time.perf_counter() - decode_seconds
             styled = stylizer.stylize(frame)
             if frame_filter is not None:
+                t_filter = time.perf_counter()
                 styled = frame_filter(frame, styled)
+                log.add("stabilize", time.perf_counter() - t_filter)
             times = stylizer.times
             log.add("preprocess", times.preprocess)
             log.add("inference", times.inference)

@@ -25,6 +25,8 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
                             "(needs pyvirtualcam)")
         parser.add_argument("--no-pace", action="store_true",
                             help="read file sources as fast as possible instead of at their frame rate")
+    parser.add_argument("--stabilize", action="store_true",
+                        help="reduce flicker: blend with the previous frame warped along the input's optical flow")
     parser.add_argument("--json", action="store_true", help="print frames, dropped frames, fps and per-stage "
                         "p50/p95 latency as one JSON object")
     parser.add_argument("--quiet", action="store_true")
@@ -46,10 +48,16 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("--frames must be at least 1")
         open_source(args.source)[0].release()  # a missing camera or file fails before any other output
     stylizer = stylizer_from_args(args)
+    frame_filter = None
+    if args.stabilize:
+        from .stabilizer import Stabilizer
+
+        frame_filter = Stabilizer()
     if not args.quiet and not args.json:
         print(f"stylecast: model {stylizer.name} on {stylizer.runner.describe()}", file=sys.stderr)
     if args.command == "video":
-        report = stylise_video(stylizer, args.input, args.out, progress=not args.quiet).to_dict()
+        report = stylise_video(stylizer, args.input, args.out, progress=not args.quiet,
+                               frame_filter=frame_filter).to_dict()
         if not args.json and not args.quiet:
             print(f"wrote {args.out}: {report['frames']} frames at {report['fps']} fps; audio {report['audio']}",
                   file=sys.stderr)
@@ -63,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"{record}: record to .mp4 or .avi")
         report = run_live([stylizer], args.source, frames=args.frames, window=not args.no_window,
                           stdout=args.output == "-", record=record, virtual_camera=args.virtual_camera,
-                          pace=not args.no_pace).to_dict()
+                          pace=not args.no_pace, frame_filter=frame_filter).to_dict()
         report.update(model=stylizer.name, backend=stylizer.runner.describe())
+    if frame_filter is not None:
+        report["stabilizer_resets"] = frame_filter.resets
     if args.json:
         json.dump(report, sys.stdout)
         sys.stdout.write("\n")

@@ -107,3 +107,14 @@ def test_bad_video_inputs(capsys, tmp_path, model_path, monkeypatch, argv, messa
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not (tmp_path / "o.avi").exists() and not (tmp_path / "o.gif").exists()
+
+
+def test_stabilize_on_video_and_live(capsys, tmp_path, model_path):  # noqa: F811
+    clip = write_clip(tmp_path / "in.avi", frames=8)
+    assert main(["video", str(clip), "--model", str(model_path), "--out", str(tmp_path / "s.avi"), "--stabilize",
+                 "--json", "--quiet"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["frames"] == 8 and "stabilize" in report["latency"] and report["stabilizer_resets"] == 0
+    assert main(["live", "--source", str(clip), "--model", str(model_path), "--no-window", "--frames", "4",
+                 "--stabilize", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["frames"] == 4

@@ -1,0 +1,77 @@
+"""Temporal consistency: optical flow of the input frames, warping, occlusion masks, and the warping error.
+
+Warping error (Lai et al. 2018, "Learning blind video temporal consistency"): warp the previous OUTPUT frame
+to the current one along the flow of the INPUT frames, mask out occluded pixels by the forward-backward
+consistency check (Sundaram et al. 2010), and average the squared difference over the unmasked pixels; average
+over the clip. Images are uint8 BGR; errors are on the 0..1 scale.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+_FLOW = {}
+
+
+def dis_flow(source_gray: np.ndarray, target_gray: np.ndarray, preset: str = "medium") -> np.ndarray:
+    """Dense flow F with source(p) ~ target(p + F(p)), by OpenCV's DIS (Kroeger et al. 2016)."""
+    presets = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+               "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
+    if preset not in _FLOW:
+        _FLOW[preset] = cv2.DISOpticalFlow_create(presets[preset])
+    return _FLOW[preset].calc(source_gray, target_gray, None)
+
+
+def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Sample `image` at p + flow(p) (bilinear; outside the image replicates the border)."""
+    h, w = flow.shape[:2]
+    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(image, grid_x + flow[..., 0], grid_y + flow[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
+def inside(flow: np.ndarray) -> np.ndarray:
+    """Pixels whose flow target lies inside the image."""
+    h, w = flow.shape[:2]
+    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    x, y = grid_x + flow[..., 0], grid_y + flow[..., 1]
+    return (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
+
+
+def consistent(backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    """Forward-backward check (Sundaram et al. 2010): `backward` maps current -> previous, `forward` previous ->
+    current; a pixel is reliable when following one and then the other returns (almost) to where it started."""
+    forward_at_target = warp(forward, backward)
+    round_trip = backward + forward_at_target
+    bound = 0.01 * ((backward ** 2).sum(-1) + (forward_at_target ** 2).sum(-1)) + 0.5
+    return ((round_trip ** 2).sum(-1) < bound) & inside(backward)
+
+
+def gray(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+
+
+def pair_error(previous_out: np.ndarray, current_out: np.ndarray, backward: np.ndarray, mask: np.ndarray) -> float:
+    warped = warp(previous_out.astype(np.float32) / 255.0, backward)
+    diff = ((current_out.astype(np.float32) / 255.0 - warped) ** 2).mean(-1)
+    return float(diff[mask].mean()) if mask.any() else 0.0
+
+
+def warping_error(inputs: list[np.ndarray], outputs: list[np.ndarray], flows: list | None = None,
+                  masks: list | None = None) -> float:
+    """Mean warping error of `outputs` over consecutive pairs, with flow estimated from `inputs` (DIS, medium)
+    unless `flows` gives the backward flow (current -> previous) of each pair (and `masks` its valid pixels)."""
+    if len(inputs) != len(outputs) or len(outputs) < 2:
+        raise ValueError("need as many outputs as inputs, and at least two frames")
+    errors = []
+    for t in range(1, len(outputs)):
+        if flows is None:
+            previous, current = gray(inputs[t - 1]), gray(inputs[t])
+            backward = dis_flow(current, previous)
+            mask = consistent(backward, dis_flow(previous, current))
+        else:
+            backward = flows[t - 1]
+            mask = masks[t - 1] if masks is not None else inside(backward)
+        errors.append(pair_error(outputs[t - 1], outputs[t], backward, mask))
+    return float(np.mean(errors))
