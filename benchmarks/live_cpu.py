@@ -4,9 +4,11 @@ against the same network in PyTorch eager at 512x512.
 
     python benchmarks/live_cpu.py --video ../shared/data/video/vtest.avi [--frames 300] [--model starry_night-lite]
 
-stylecast runs its real pipeline (`stylecast live --source CLIP --no-window --no-pace`: capture thread, network,
-output thread); the clip is the input video resized to 640x480. The peer runs its Python API over the same
-frames. Writes benchmarks/results/live_cpu.json.
+stylecast runs its real pipeline (`stylecast live --source CLIP --no-window`: capture thread, network, output
+thread) on the input video resized to 640x480 and played at 30 fps like a camera, so "fps" is the rate of
+stylised frames and "dropped" counts camera frames it could not keep up with. (Reading the file unpaced would
+make the capture thread burn a core decoding frames that are then dropped.) The peer runs its Python API over
+the same frames as fast as it can. Writes benchmarks/results/live_cpu.json.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def make_clip(video: Path, frames: int, size: tuple[int, int], out: Path) -> lis
 
 def stylecast_live(clip: Path, frames: int, model: str, extra: list[str]) -> dict:
     command = [sys.executable, "-m", "stylecast.runtime.cli", "live", "--source", str(clip), "--model", model,
-               "--no-window", "--no-pace", "--frames", str(frames), "--json", *extra]
+               "--no-window", "--frames", str(frames), "--json", *extra]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -79,12 +79,14 @@ def main(argv=None) -> int:
     parser.add_argument("--models", default="training/zoo", help="folder of checkpoints (.pt) or one checkpoint")
     parser.add_argument("--styles", required=True, help="folder holding the models' style images")
     parser.add_argument("--photos", required=True, help="folder of held-out photos")
+    parser.add_argument("--max-photos", type=int, help="use only the first N photos (sorted by name)")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--max-steps", type=int, default=300)
     parser.add_argument("--out", default=str(RESULTS / "quality.json"))
     args = parser.parse_args(argv)
     models = [Path(args.models)] if args.models.endswith(".pt") else sorted(Path(args.models).glob("*.pt"))
     photos = sorted(p for p in Path(args.photos).iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    photos = photos[:args.max_photos] if args.max_photos else photos
     results = [evaluate_model(m, Path(args.styles), photos, args.size, args.max_steps) for m in models]
     payload = {"benchmark": "quality", "machine": machine_info(),
                "settings": {"size": args.size, "max_steps": args.max_steps, "optimizer": "lbfgs (max_iter=1)",

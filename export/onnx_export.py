@@ -94,6 +94,23 @@ def run_parity(model_bytes: bytes, reference: ExportGraph, layout: str, precisio
             "passed": within(worst, precision, layout)}
 
 
+def cpu_latency_ms(model_bytes: bytes, layout: str, size: int = 512, runs: int = 5) -> float:
+    """Median onnxruntime CPU latency at size x size after one warm-up run (for the int8-vs-fp32 report)."""
+    import statistics
+    import time
+
+    ort = _require("onnxruntime")
+    session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: example_input(layout, 1, size, size).numpy()}
+    session.run(None, feed)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        session.run(None, feed)
+        times.append(time.perf_counter() - start)
+    return round(statistics.median(times) * 1e3, 3)
+
+
 def export_checkpoint(checkpoint: str | Path, out: str | Path, layout: str = "bgr8", precision: str = "fp32",
                       calibration: str | Path | None = None) -> dict:
     """Export, check parity, write `out`; returns the parity report. Raises UserError beyond tolerance."""
@@ -109,13 +126,18 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, layout: str = "bg
     else:
         graph = reference
     proto = simplify(to_onnx_bytes(graph, layout))
+    fp32_bytes = None
     if precision == "int8":
         from .quantize import quantize_int8
 
         if calibration is None:
             raise UserError("--precision int8 needs --calibration DIR (a folder of photos)")
+        fp32_bytes = proto.SerializeToString()
         proto = quantize_int8(proto, calibration, layout)
     parity = run_parity(proto.SerializeToString(), reference, layout, precision)
+    if fp32_bytes is not None:
+        parity["speed_ms"] = {"fp32": cpu_latency_ms(fp32_bytes, layout), "int8": cpu_latency_ms(
+            proto.SerializeToString(), layout)}
     if not parity["passed"]:
         worst = parity["worst"]
         raise UserError(f"parity check failed for {precision}/{layout}: max abs difference {worst['max_abs']:.3g}, "

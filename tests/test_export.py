@@ -88,6 +88,7 @@ def test_int8_runs_and_reports_psnr(tmp_path):
     ckpt = make_checkpoint(tmp_path / "l.pt", "lite")
     report = export_checkpoint(ckpt, tmp_path / "l8.onnx", precision="int8", calibration=calibration)
     assert report["precision"] == "int8" and np.isfinite(report["worst"]["psnr"])
+    assert report["speed_ms"]["fp32"] > 0 and report["speed_ms"]["int8"] > 0
     assert report["worst"]["psnr"] >= parity_mod.TOLERANCE[("int8", "bgr8")]["min_psnr"]
     import onnx
 
@@ -210,3 +211,37 @@ def test_build_engine_cli(exported, trt_rtx, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["profile"]["max"] == [128, 128]
     assert main(["build-engine", str(onnx_path), "--shapes", "64by64", "--trt", "tensorrt_rtx"]) == 2
     assert "HxW" in capsys.readouterr().err
+
+
+def test_engine_on_a_machine_without_gpu_is_a_clear_error(exported, trt_rtx, tmp_path, capsys):
+    torch_ = pytest.importorskip("torch")
+    if torch_.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    import cv2
+
+    from stylecast.export.tensorrt_build import build_engine
+
+    _, onnx_path, _ = exported["lite"]
+    build_engine(onnx_path, SHAPES, out=tmp_path / "e.plan", trt_choice="tensorrt_rtx", cache_dir=tmp_path / "c")
+    cv2.imwrite(str(tmp_path / "p.png"), synthetic_photo(64, 64))
+    assert main(["stylize", str(tmp_path / "p.png"), "--model", str(tmp_path / "e.plan"), "--out",
+                 str(tmp_path / "o.png"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "needs an NVIDIA GPU" in err and err.count("\n") == 1 and not (tmp_path / "o.png").exists()
+    assert main(["stylize", str(tmp_path / "p.png"), "--model", str(tmp_path / "e.plan"), "--backend",
+                 "onnxruntime", "--quiet"]) == 2
+    assert "only with --backend tensorrt" in capsys.readouterr().err
+
+
+def test_every_bundled_model_builds_a_tensorrt_rtx_engine(trt_rtx, tmp_path):
+    from stylecast.export.tensorrt_build import build_engine
+    from stylecast.runtime.models import MODELS_DIR, bundled_names
+
+    names = bundled_names()
+    if not names:
+        pytest.skip("no bundled models in runtime/data/models")
+    for name in names:
+        result = build_engine(MODELS_DIR / f"{name}.onnx", SHAPES, out=tmp_path / f"{name}.plan",
+                              trt_choice="tensorrt_rtx", cache_dir=tmp_path / "cache")
+        assert result["layers"] > 10 and (tmp_path / f"{name}.plan").stat().st_size > 100_000
+        assert read_metadata(MODELS_DIR / f"{name}.onnx").parity["passed"]

@@ -66,3 +66,12 @@ def test_yiq_round_trip_and_luminance_matching():
     y_content = color.bgr_to_yiq(content)[..., 0]
     assert matched.mean() == pytest.approx(y_content.mean(), abs=1e-5)
     assert matched.std() == pytest.approx(y_content.std(), rel=1e-4)
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = write_image(tmp_path / "p.png", np.zeros((2, 2, 3), np.uint8))
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
