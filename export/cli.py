@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 from stylecast.runtime.errors import UserError
+from stylecast.runtime.model_metadata import LAYOUTS, PRECISIONS
 
-LAYOUTS = ("bgr8", "rgb_float")  # kept in step with runtime/model_metadata.py (a test checks)
-PRECISIONS = ("fp32", "fp16", "int8")
-TRT_CHOICES = ("auto", "tensorrt", "tensorrt_rtx")
+TRT_CHOICES = ("auto", "tensorrt", "tensorrt_rtx")  # kept in step with tensorrt_build.py, which imports torch
 ZOO = Path(__file__).resolve().parent.parent / "training" / "zoo"
 PACKAGE_MODELS = Path(__file__).resolve().parent.parent / "runtime" / "data" / "models"
 
@@ -33,7 +32,7 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--out", help="engine file (.plan); default: the engine cache")
         parser.add_argument("--trt", choices=TRT_CHOICES, default="auto",
                             help="TensorRT module: full tensorrt, tensorrt_rtx, or the first installed")
-        parser.add_argument("--precision", choices=("fp32", "fp16", "int8"),
+        parser.add_argument("--precision", choices=PRECISIONS,
                             help="engine precision (default: the ONNX file's)")
         parser.add_argument("--max-batch", type=int, default=1)
         parser.add_argument("--cache-dir", help="engine cache folder (default: $STYLECAST_ENGINE_CACHE or "

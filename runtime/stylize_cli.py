@@ -8,10 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+from .backends import BACKENDS
 from .errors import UserError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
-BACKENDS = ("auto", "onnxruntime", "tensorrt")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:

@@ -40,3 +40,7 @@ def test_cli_choice_lists_agree_with_the_code_they_front():
 
     assert optimize_cli.OPTIMIZERS == gatys.OPTIMIZERS and optimize_cli.INITS == gatys.INITS
     assert train_cli.ARCHITECTURES == tuple(architectures.ARCHITECTURES)
+    pytest.importorskip("onnx")
+    from stylecast.export import cli as export_cli, tensorrt_build
+
+    assert export_cli.TRT_CHOICES == tensorrt_build.TRT_CHOICES
