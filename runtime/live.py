@@ -140,6 +140,7 @@ class Sink:
         self.log = log or LatencyLog()
         self.queue: queue.Queue = queue.Queue(maxsize=2)
         self.recorder = None
+        self.recording_to: str | None = None  # the path `recorder` writes; record_path may change under it
         self.camera = None
         self.key = -1
         self.error: BaseException | None = None
@@ -171,6 +172,11 @@ class Sink:
                 if self.stdout:
                     sys.stdout.buffer.write(np.ascontiguousarray(frame).tobytes())
                     sys.stdout.buffer.flush()
+                if self.record_path != self.recording_to:  # the 'r' key started, stopped or restarted recording
+                    if self.recorder is not None:
+                        self.recorder.release()
+                        self.recorder = None
+                    self.recording_to = self.record_path
                 if self.record_path:
                     if self.recorder is None:
                         h, w = frame.shape[:2]
