@@ -13,14 +13,14 @@ import cv2
 import numpy as np
 
 from stylecast.runtime.errors import UserError, missing_dependency
-from stylecast.runtime.imageio import read_image
+from stylecast.runtime.imageio import image_files, read_image
 
 CALIBRATION_SIZE = 256
 MAX_CALIBRATION_IMAGES = 32
 
 
 def calibration_batches(folder: str | Path, layout: str) -> list[np.ndarray]:
-    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp"))
+    files = image_files(folder, (".jpg", ".jpeg", ".png", ".webp"))
     if not files:
         raise UserError(f"{folder}: no calibration photos (.jpg, .png, .webp) found")
     batches = []

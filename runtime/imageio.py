@@ -86,6 +86,11 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     return decode_image(data, str(path))
 
 
+def image_files(folder: str | os.PathLike, extensions: tuple[str, ...]) -> list[Path]:
+    """Files under `folder` (recursively) whose extension is one of `extensions`, sorted by path."""
+    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in extensions and p.is_file())
+
+
 def check_output_path(path: str | os.PathLike) -> Path:
     """Validate an output path before any long work starts: a known image extension, a creatable folder."""
     path = Path(path)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .backends import BACKENDS
 from .errors import UserError
+from .imageio import image_files
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 
@@ -61,7 +62,7 @@ def _jobs(args: argparse.Namespace, model_name: str) -> list[tuple[Path | None, 
         if raw == "-":
             raise UserError("'-' (stdin) cannot be mixed with other inputs")
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+            found = image_files(path, IMAGE_EXTENSIONS)
             if not found:
                 raise UserError(f"{path}: no images found")
             files += [(p, path) for p in found]

@@ -16,7 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 from stylecast.runtime.errors import UserError
-from stylecast.runtime.imageio import read_image
+from stylecast.runtime.imageio import image_files, read_image
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 
@@ -26,7 +26,7 @@ def find_images(root: str | Path, progress: bool = True) -> tuple[list[Path], in
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"{root}: not a folder of training images")
-    candidates = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+    candidates = image_files(root, IMAGE_EXTENSIONS)
     readable, skipped = [], 0
     for path in tqdm(candidates, desc="checking images", unit="img", disable=not progress, leave=False):
         data = np.fromfile(str(path), np.uint8)
