@@ -26,6 +26,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=float, default=1.0,
                         help="run the network at this fraction of the resolution, then guided upsampling")
     parser.add_argument("--max-size", type=int, help="shrink inputs whose longest side exceeds this")
+    parser.add_argument("--tile", type=int, help="run the network on tiles of at most this side, blended across "
+                        "their overlap: bounded memory for very large images")
+    parser.add_argument("--tile-overlap", type=int, default=32, help="pixels neighbouring tiles share")
 
 
 def configure(parser: argparse.ArgumentParser, command: str) -> None:
@@ -47,7 +50,7 @@ def stylizer_from_args(args: argparse.Namespace):
     from .stylizer import Stylizer, StylizeOptions
 
     options = StylizeOptions(strength=args.strength, preserve_color=args.preserve_color, scale=args.scale,
-                             max_size=args.max_size)
+                             max_size=args.max_size, tile=args.tile, tile_overlap=args.tile_overlap)
     return Stylizer(model=args.model, backend=args.backend, device=args.device, options=options,
                     threads=args.threads)
 

@@ -1,7 +1,7 @@
 """The Python API: `Stylizer(model=..., backend=...).stylize(frame_bgr_uint8)`.
 
 Per frame: optional resize to --max-size, optional lower-resolution inference with guided upsampling (--scale),
-the network, then optional colour preservation and strength blending. Each stage is timed, because users of a
+the network (whole, or in feathered tiles with --tile), then optional colour preservation and strength blending. Each stage is timed, because users of a
 real-time tool measure latency and need to know where it goes.
 """
 
@@ -19,6 +19,7 @@ from .backends import Backend, open_backend
 from .errors import UserError
 from .guided import guided_upsample
 from .models import ModelFile, resolve_model
+from .tiling import run_tiled
 
 
 @dataclass
@@ -40,6 +41,9 @@ class StylizeOptions:
     preserve_color: bool = False  # keep the input's colours (luminance-only transfer)
     scale: float = 1.0  # run the network at this fraction of the resolution, then guided upsampling
     max_size: int | None = None  # shrink inputs whose longest side exceeds this
+    tile: int | None = None  # run the network on tiles of at most this side (bounded memory for huge images)
+    tile_overlap: int = 32  # pixels shared by neighbouring tiles, feathered across
+
 
     def __post_init__(self):
         if not 0.0 <= self.strength <= 1.0:
@@ -48,6 +52,9 @@ class StylizeOptions:
             raise UserError(f"scale must be in (0, 1], got {self.scale}")
         if self.max_size is not None and self.max_size < 1:
             raise UserError("max-size must be at least 1")
+        if self.tile is not None and not (self.tile >= 16 and 0 <= self.tile_overlap <= self.tile // 2):
+            raise UserError(f"tile must be at least 16 and its overlap between 0 and half of it, got tile "
+                            f"{self.tile}, overlap {self.tile_overlap}")
 
 
 @dataclass
@@ -97,7 +104,10 @@ class Stylizer:
             lum = color.luminance_image(net_in.astype(np.float32) / 255.0)
             net_in = (lum * 255.0 + 0.5).astype(np.uint8)
         t1 = time.perf_counter()
-        out = self._network(np.ascontiguousarray(net_in))
+        if opts.tile:
+            out = run_tiled(self._network, net_in, opts.tile, opts.tile_overlap)
+        else:
+            out = self._network(np.ascontiguousarray(net_in))
         t2 = time.perf_counter()
         if opts.scale < 1.0:
             out = guided_upsample(out, net_in, frame)  # the guide is luminance, so colour preservation agrees
