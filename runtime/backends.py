@@ -16,7 +16,7 @@ import numpy as np
 from .errors import UserError, missing_dependency
 from .model_metadata import ModelMetadata
 
-BACKENDS = ("auto", "onnxruntime", "tensorrt")
+BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
 ORT_PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 
 
@@ -71,9 +71,32 @@ class OnnxRuntimeBackend(Backend):
         self.session = ort.InferenceSession(str(path), options, providers=[provider])
         self.input_name = self.session.get_inputs()[0].name
         self.device = device
+        self.ort = ort
+
+        self.output_name = self.session.get_outputs()[0].name
+        self.binding = self.session.io_binding()
+        self._bound_shape: tuple[int, ...] | None = None
+
+    def _bind(self, batch: np.ndarray) -> None:
+        """Allocate input and output buffers on the execution provider's device once per shape and keep them
+        bound: a video's frames all have one shape, so each frame costs two copies and no allocation."""
+        ort = self.ort
+        device = "cuda" if self.device == "cuda" else "cpu"
+        self.input_value = ort.OrtValue.ortvalue_from_shape_and_type(batch.shape, batch.dtype, device, 0)
+        out_dtype = np.uint8 if self.meta.layout == "bgr8" else np.float32  # the output has the input's shape
+        self.output_value = ort.OrtValue.ortvalue_from_shape_and_type(batch.shape, out_dtype, device, 0)
+        self.binding.clear_binding_inputs()
+        self.binding.clear_binding_outputs()
+        self.binding.bind_ortvalue_input(self.input_name, self.input_value)
+        self.binding.bind_ortvalue_output(self.output_name, self.output_value)
+        self._bound_shape = batch.shape
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {self.input_name: batch})[0]
+        if batch.shape != self._bound_shape:
+            self._bind(batch)
+        self.input_value.update_inplace(np.ascontiguousarray(batch))
+        self.session.run_with_iobinding(self.binding)
+        return self.output_value.numpy().copy()  # numpy() views the bound buffer, which the next frame overwrites
 
     def describe(self) -> str:
         return f"onnxruntime ({self.device})"
@@ -86,11 +109,15 @@ def open_backend(path: str | Path, meta: ModelMetadata, backend: str = "auto", d
         raise UserError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     path = Path(path)
     if path.suffix == ".plan":
-        if backend not in ("auto", "tensorrt"):
+        if backend not in ("auto", "tensorrt"):  # an engine is opaque: no other backend can read it
             raise UserError(f"{path} is a TensorRT engine; it runs only with --backend tensorrt")
         from .tensorrt_backend import TensorRTBackend
 
         return TensorRTBackend(path, meta)
+    if backend == "torch":
+        from .torch_backend import TorchBackend
+
+        return TorchBackend(path, meta, device=device)
     if backend == "tensorrt":
         raise UserError(f"{path} is an ONNX file; build an engine first: stylecast build-engine {path} "
                         f"--shapes HxW,... --out MODEL.plan")

@@ -42,3 +42,32 @@ def painting_file(tmp_path):
     path = tmp_path / "painting.png"
     cv2.imwrite(str(path), synthetic_painting(48, 48))
     return path
+
+
+@pytest.fixture(scope="session")
+def exported_model(tmp_path_factory):
+    """`exported_model(arch, layout, precision)` -> (checkpoint, onnx path, parity report), each combination
+    exported once per test session: an export with its parity checks takes seconds, and several test files
+    need the same small models."""
+    cache: dict[tuple[str, str, str], tuple] = {}
+    root = tmp_path_factory.mktemp("exported")
+
+    def get(arch: str, layout: str = "bgr8", precision: str = "fp32"):
+        key = (arch, layout, precision)
+        if key not in cache:
+            pytest.importorskip("torch")
+            pytest.importorskip("onnxscript")
+            from helpers import make_checkpoint
+
+            from stylecast.export.onnx_export import export_checkpoint
+
+            ckpt = root / f"{arch}.pt"
+            if not ckpt.exists():
+                make_checkpoint(ckpt, arch)
+            folder = root / f"{layout}-{precision}"
+            folder.mkdir(exist_ok=True)
+            path = folder / f"tiny-{arch}.onnx"
+            cache[key] = (ckpt, path, export_checkpoint(ckpt, path, layout=layout, precision=precision))
+        return cache[key]
+
+    return get

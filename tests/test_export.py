@@ -23,15 +23,9 @@ ARCHS = ("transformer", "lite", "texture")
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def exported(exported_model):
     """Each architecture exported once (fp32, bgr8): {arch: (checkpoint, onnx, parity report)}."""
-    root = tmp_path_factory.mktemp("export")
-    result = {}
-    for arch in ARCHS:
-        ckpt = make_checkpoint(root / f"{arch}.pt", arch)
-        onnx_path = root / f"{arch}.onnx"
-        result[arch] = (ckpt, onnx_path, export_checkpoint(ckpt, onnx_path))
-    return result
+    return {arch: exported_model(arch) for arch in ARCHS}
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -63,19 +57,17 @@ def test_metadata_round_trip(exported, arch):
     assert meta.parity["worst"] == report["worst"] and meta.macs_per_pixel > 0
 
 
-def test_float_layout_within_1e_4(tmp_path):
-    ckpt = make_checkpoint(tmp_path / "lite.pt", "lite")
-    report = export_checkpoint(ckpt, tmp_path / "lite.onnx", layout="rgb_float")
+def test_float_layout_within_1e_4(exported_model):
+    _, path, report = exported_model("lite", "rgb_float")
     assert report["passed"] and report["worst"]["max_abs"] <= 1e-4
-    session = ort.InferenceSession(str(tmp_path / "lite.onnx"), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     assert session.get_inputs()[0].type == "tensor(float)"
 
 
-def test_fp16_psnr_at_least_40_db(tmp_path):
-    ckpt = make_checkpoint(tmp_path / "t.pt", "transformer")
-    report = export_checkpoint(ckpt, tmp_path / "t16.onnx", precision="fp16")
+def test_fp16_psnr_at_least_40_db(exported_model):
+    _, path, report = exported_model("transformer", "bgr8", "fp16")
     assert report["worst"]["psnr"] >= 40.0
-    assert read_metadata(tmp_path / "t16.onnx").precision == "fp16"
+    assert read_metadata(path).precision == "fp16"
 
 
 def test_int8_runs_and_reports_psnr(tmp_path):

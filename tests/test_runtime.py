@@ -19,18 +19,9 @@ from stylecast.runtime.stylizer import Stylizer, StylizeOptions  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
+def model_path(exported_model):
     """A small exported LiteNet (needs torch and onnx to make; the runtime itself uses neither)."""
-    pytest.importorskip("torch")
-    pytest.importorskip("onnxscript")
-    from helpers import make_checkpoint
-
-    from stylecast.export.onnx_export import export_checkpoint
-
-    root = tmp_path_factory.mktemp("runtime_model")
-    ckpt = make_checkpoint(root / "tiny.pt", "lite")
-    export_checkpoint(ckpt, root / "tiny-lite.onnx")
-    return root / "tiny-lite.onnx"
+    return exported_model("lite")[1]
 
 
 def direct(model_path, image):
