@@ -215,16 +215,45 @@ def overlay(frame: np.ndarray, text: str) -> np.ndarray:
     return out
 
 
+@dataclass
+class Controls:
+    """What the window's keys change: n/p next/previous model, +/- strength of the current one, b side-by-side,
+    s screenshot, r start/stop recording, q or Esc quit."""
+
+    current: int = 0
+    side_by_side: bool = False
+
+    def press(self, key: int, stylizers: list, styled: np.ndarray, sink: "Sink") -> bool:
+        """Apply one key; True means quit."""
+        options = stylizers[self.current].options
+        if key in (ord("q"), 27):
+            return True
+        if key == ord("n"):
+            self.current = (self.current + 1) % len(stylizers)
+        elif key == ord("p"):
+            self.current = (self.current - 1) % len(stylizers)
+        elif key in (ord("+"), ord("=")):
+            options.strength = round(min(1.0, options.strength + 0.1), 2)
+        elif key == ord("-"):
+            options.strength = round(max(0.0, options.strength - 0.1), 2)
+        elif key == ord("b"):
+            self.side_by_side = not self.side_by_side
+        elif key == ord("s"):
+            cv2.imwrite(f"stylecast-{int(time.time())}.png", styled)
+        elif key == ord("r"):
+            sink.record_path = None if sink.record_path else f"stylecast-{int(time.time())}.mp4"
+        return False
+
+
 def run_live(stylizers: list, source: str, frames: int | None = None, window: bool = True, stdout: bool = False,
              record: str | None = None, virtual_camera: bool = False, pace: bool = True,
              frame_filter=None) -> LiveReport:
-    """The live loop. Keys in the window: n/p next/previous model, +/- strength, b side-by-side,
-    s screenshot, r start/stop recording, q or Esc quit."""
+    """The live loop over one or more models (keys: see Controls)."""
     log = LatencyLog()
     grabber = LatestFrame(source, pace=pace)  # opens the source: a missing one fails here, before any output
     sink = Sink(stdout=stdout, record=record, window=window, virtual_camera=virtual_camera, log=log)
     report = LiveReport(source=source)
-    current, side_by_side = 0, False
+    controls = Controls()
     grabber.start()
     start = time.perf_counter()
     try:
@@ -236,7 +265,7 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
                 break
             frame, captured = item
             log.add("capture_wait", time.perf_counter() - t)
-            stylizer = stylizers[current]
+            stylizer = stylizers[controls.current]
             styled = stylizer.stylize(frame)
             if frame_filter is not None:
                 t_filter = time.perf_counter()
@@ -246,7 +275,8 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
             log.add("inference", stylizer.times.inference)
             log.add("postprocess", stylizer.times.postprocess)
             if window:
-                shown = np.hstack([frame, cv2.resize(styled, frame.shape[1::-1])]) if side_by_side else styled
+                shown = (np.hstack([frame, cv2.resize(styled, frame.shape[1::-1])]) if controls.side_by_side
+                         else styled)
                 elapsed = time.perf_counter() - start
                 shown = overlay(shown, f"{stylizer.name}  {(report.frames + 1) / max(elapsed, 1e-9):.1f} fps  "
                                        f"{stylizer.times.total * 1e3:.0f} ms")
@@ -256,25 +286,10 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
             report.frames += 1
             if sink.error is not None:
                 raise sink.error
-            key = sink.key
-            if key in (ord("q"), 27):
+            key, sink.key = sink.key, -1
+            if controls.press(key, stylizers, styled, sink):
                 report.ended_by = "quit"
                 break
-            if key == ord("n"):
-                current = (current + 1) % len(stylizers)
-            elif key == ord("p"):
-                current = (current - 1) % len(stylizers)
-            elif key in (ord("+"), ord("=")):
-                stylizer.options.strength = min(1.0, stylizer.options.strength + 0.1)
-            elif key == ord("-"):
-                stylizer.options.strength = max(0.0, stylizer.options.strength - 0.1)
-            elif key == ord("b"):
-                side_by_side = not side_by_side
-            elif key == ord("s"):
-                cv2.imwrite(f"stylecast-{int(time.time())}.png", styled)
-            elif key == ord("r"):
-                sink.record_path = None if sink.record_path else f"stylecast-{int(time.time())}.mp4"
-            sink.key = -1
         else:
             report.ended_by = f"{frames} frames"
     finally:

@@ -15,8 +15,13 @@ from .imageio import image_files
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="bundled model name (see 'stylecast models') or an .onnx/.plan file")
+def add_model_arguments(parser: argparse.ArgumentParser, several: bool = False) -> None:
+    if several:
+        parser.add_argument("--model", action="append", help="bundled model name (see 'stylecast models') or an "
+                            ".onnx/.plan file; repeat to switch between them with n/p (default: every bundled "
+                            "model, the default one first)")
+    else:
+        parser.add_argument("--model", help="bundled model name (see 'stylecast models') or an .onnx/.plan file")
     parser.add_argument("--backend", choices=BACKENDS, default="auto")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="onnxruntime execution provider")
@@ -46,12 +51,12 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     add_model_arguments(parser)
 
 
-def stylizer_from_args(args: argparse.Namespace):
+def stylizer_from_args(args: argparse.Namespace, model: str | None = None):
     from .stylizer import Stylizer, StylizeOptions
 
     options = StylizeOptions(strength=args.strength, preserve_color=args.preserve_color, scale=args.scale,
                              max_size=args.max_size, tile=args.tile, tile_overlap=args.tile_overlap)
-    return Stylizer(model=args.model, backend=args.backend, device=args.device, options=options,
+    return Stylizer(model=model or args.model, backend=args.backend, device=args.device, options=options,
                     threads=args.threads)
 
 

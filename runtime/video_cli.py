@@ -30,7 +30,7 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--json", action="store_true", help="print frames, dropped frames, fps and per-stage "
                         "p50/p95 latency as one JSON object")
     parser.add_argument("--quiet", action="store_true")
-    add_model_arguments(parser)
+    add_model_arguments(parser, several=command == "live")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,14 +47,22 @@ def run(args: argparse.Namespace) -> int:
         if args.frames is not None and args.frames < 1:
             raise UserError("--frames must be at least 1")
         open_source(args.source)[0].release()  # a missing camera or file fails before any other output
-    stylizer = stylizer_from_args(args)
+    if args.command == "live":
+        from .models import DEFAULT_MODEL, bundled_names
+
+        names = args.model or [DEFAULT_MODEL] + [n for n in bundled_names() if n != DEFAULT_MODEL]
+        stylizers = [stylizer_from_args(args, name) for name in names]
+    else:
+        stylizers = [stylizer_from_args(args)]
+    stylizer = stylizers[0]
     frame_filter = None
     if args.stabilize:
         from .stabilizer import Stabilizer
 
         frame_filter = Stabilizer()
     if not args.quiet and not args.json:
-        print(f"stylecast: model {stylizer.name} on {stylizer.runner.describe()}", file=sys.stderr)
+        print(f"stylecast: model {', '.join(s.name for s in stylizers)} on {stylizer.runner.describe()}",
+              file=sys.stderr)
     if args.command == "video":
         report = stylise_video(stylizer, args.input, args.out, progress=not args.quiet,
                                frame_filter=frame_filter).to_dict()
@@ -69,10 +77,10 @@ def run(args: argparse.Namespace) -> int:
         record = args.output if args.output not in (None, "-") else None
         if record and Path(record).suffix.lower() not in (".mp4", ".avi"):
             raise UserError(f"{record}: record to .mp4 or .avi")
-        report = run_live([stylizer], args.source, frames=args.frames, window=not args.no_window,
+        report = run_live(stylizers, args.source, frames=args.frames, window=not args.no_window,
                           stdout=args.output == "-", record=record, virtual_camera=args.virtual_camera,
                           pace=not args.no_pace, frame_filter=frame_filter).to_dict()
-        report.update(model=stylizer.name, backend=stylizer.runner.describe())
+        report.update(model=stylizer.name, models=[s.name for s in stylizers], backend=stylizer.runner.describe())
     if frame_filter is not None:
         report["stabilizer_resets"] = frame_filter.resets
     if args.json:

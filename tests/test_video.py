@@ -118,3 +118,33 @@ def test_stabilize_on_video_and_live(capsys, tmp_path, model_path):  # noqa: F81
     assert main(["live", "--source", str(clip), "--model", str(model_path), "--no-window", "--frames", "4",
                  "--stabilize", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["frames"] == 4
+
+
+def test_live_loads_every_model_given_and_keys_switch_between_them(capsys, tmp_path, model_path):  # noqa: F811
+    from types import SimpleNamespace
+
+    from stylecast.runtime.live import Controls
+    from stylecast.runtime.stylizer import StylizeOptions
+
+    clip = write_clip(tmp_path / "cam.avi", frames=4)
+    assert main(["live", "--source", str(clip), "--model", str(model_path), "--model", "starry_night-lite",
+                 "--no-window", "--frames", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["models"] == [model_path.stem, "starry_night-lite"] and report["model"] == model_path.stem
+
+    stylizers = [SimpleNamespace(options=StylizeOptions()) for _ in range(3)]
+    sink = SimpleNamespace(record_path=None)
+    controls = Controls()
+    for key, expected in (("n", 1), ("n", 2), ("n", 0), ("p", 2), ("p", 1)):
+        assert controls.press(ord(key), stylizers, None, sink) is False and controls.current == expected
+    for key in "---":
+        controls.press(ord(key), stylizers, None, sink)
+    assert stylizers[1].options.strength == 0.7 and stylizers[0].options.strength == 1.0
+    controls.press(ord("+"), stylizers, None, sink)
+    assert stylizers[1].options.strength == 0.8
+    controls.press(ord("b"), stylizers, None, sink)
+    controls.press(ord("r"), stylizers, None, sink)
+    assert controls.side_by_side and sink.record_path.endswith(".mp4")
+    controls.press(ord("r"), stylizers, None, sink)
+    assert sink.record_path is None
+    assert controls.press(ord("q"), stylizers, None, sink) and controls.press(27, stylizers, None, sink)
