@@ -95,10 +95,19 @@ def test_resume_matches_an_uninterrupted_run(tmp_path, dataset):
     assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 
 
-def test_noise_robustness_term_is_logged(tmp_path, dataset):
+@pytest.mark.parametrize("flag", ["--noise-weight", "--temporal-weight"])
+def test_stability_terms_are_logged_and_recorded(tmp_path, dataset, flag):
     out = tmp_path / "model.pt"
-    assert main(train_args(dataset, out, 2, "--noise-weight", "10")) == 0
-    assert all(float(row["noise"]) > 0 for row in read_log(out))
+    assert main(train_args(dataset, out, 2, flag, "10")) == 0
+    assert all(float(row["consistency"]) > 0 for row in read_log(out))
+    train = torch.load(out, weights_only=True)["train"]
+    assert train[flag[2:].replace("-", "_")] == 10.0
+
+
+def test_noise_and_temporal_weights_are_exclusive(capsys, tmp_path, dataset):
+    out = tmp_path / "model.pt"
+    assert main(train_args(dataset, out, 2, "--noise-weight", "1", "--temporal-weight", "1")) == 2
+    assert "choose one of noise weight and temporal weight" in capsys.readouterr().err and not out.exists()
 
 
 def test_bad_training_inputs(capsys, tmp_path, dataset):

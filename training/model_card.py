@@ -32,7 +32,9 @@ def render_card(data: dict, name: str, quality: dict | None = None) -> str:
         f"| content layers | {', '.join(loss['content_layers'])} |",
         f"| style layers | {', '.join(loss['style_layers'])} (layer weights "
         f"{loss['style_layer_weights'] or 'equal'}) |",
-        f"| noise robustness | weight {train['noise_weight']:g}, std {train['noise_std']:g} |",
+        f"| stability terms | noise weight {train['noise_weight']:g}, temporal weight "
+        f"{train.get('temporal_weight', 0):g} (motion up to {train.get('max_shift', 0):g} px), noise std "
+        f"{train['noise_std']:g} |",
         f"| model settings | {json.dumps(data['model_config'])} |",
         f"| parameters | {parameter_count(model):,} |",
         f"| MACs per output pixel | {macs_per_pixel(model):,.0f} |",

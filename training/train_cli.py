@@ -54,6 +54,10 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     run.add_argument("--noise-weight", type=float, default=0.0,
                      help="noise robustness: penalise output change under input noise (less video flicker)")
     run.add_argument("--noise-std", type=float, default=0.04, help="std of that noise in 0..1 image units")
+    run.add_argument("--temporal-weight", type=float, default=0.0,
+                     help="temporal loss: stylise a moved, noisy copy and penalise its difference from the "
+                     "first output moved the same way (stable video; exclusive with --noise-weight)")
+    run.add_argument("--max-shift", type=float, default=4.0, help="largest motion in pixels for that loss")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     run.add_argument("--no-amp", action="store_true", help="full fp32 on CUDA (default: mixed precision)")
     run.add_argument("--workers", type=int, default=0, help="data loading processes")
@@ -82,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     settings = TrainSettings(
         arch=args.arch, steps=args.steps, batch_size=args.batch_size, size=args.size, style_size=args.style_size,
         lr=args.lr, seed=args.seed, checkpoint_every=args.checkpoint_every, preview_every=args.preview_every,
-        log_every=args.log_every, noise_weight=args.noise_weight, noise_std=args.noise_std, device=args.device,
+        log_every=args.log_every, noise_weight=args.noise_weight, noise_std=args.noise_std,
+        temporal_weight=args.temporal_weight, max_shift=args.max_shift, device=args.device,
         amp=not args.no_amp, workers=args.workers, progress=not args.quiet)
     result = train(settings, loss_config_from_args(args), [Path(p) for p in args.style], Path(args.data), out,
                    style_weights=args.style_blend, model_settings=dict(args.model_setting), name=args.name,

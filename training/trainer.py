@@ -4,9 +4,11 @@ One loop serves the CPU, one GPU and several (torchrun -> DistributedDataParalle
 GPUs). On CUDA it uses mixed precision (bf16 autocast where supported, else fp16 with loss scaling) and
 channels_last. Rank 0 alone writes checkpoints, previews and the CSV log.
 
-Optional noise robustness (`noise_weight`): the model stylises each batch and a copy with a little Gaussian
-noise, and the mean squared difference of the two outputs is penalised. Small input changes then make small
-output changes, which is most of what makes per-frame video stylisation flicker.
+Optional stability terms, both over a second view of each batch stylised in the same forward pass:
+noise robustness (`noise_weight`: the copy has a little Gaussian noise, and the two outputs must agree) and the
+temporal loss (`temporal_weight`: the copy is also moved by a small random affine motion, and the second output
+must equal the first moved the same way; see motion.py). Small input changes then make small output changes,
+which is most of what makes per-frame video stylisation flicker.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from typing import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from stylecast.runtime.errors import UserError
@@ -30,12 +31,13 @@ from stylecast.runtime.samples import SAMPLE_CONTENT
 from .architectures import build_model, model_config
 from .checkpoint import load_checkpoint, save_checkpoint
 from .dataset import CropDataset, StepBatches, find_images
+from .motion import next_frame, random_affine, temporal_loss
 from .device import resolve_device
 from .perceptual import LossConfig, PerceptualLoss
 from .tensors import bgr8_to_tensor, fit_size, resize, tensor_to_bgr8
 
 LOG_FIELDS = ("step", "seconds", "images_per_second", "total", "content", "style", "tv", "histogram", "stats",
-              "noise")
+              "consistency")
 
 
 @dataclass
@@ -52,6 +54,8 @@ class TrainSettings:
     log_every: int = 50
     noise_weight: float = 0.0
     noise_std: float = 0.04  # in 0..1 image units, about 10 grey levels
+    temporal_weight: float = 0.0
+    max_shift: float = 4.0  # pixels of motion between the synthetic frames of the temporal loss
     device: str = "auto"
     amp: bool = True  # mixed precision on CUDA; ignored on the CPU
     workers: int = 0
@@ -61,8 +65,16 @@ class TrainSettings:
         for name in ("steps", "batch_size", "size", "style_size", "checkpoint_every", "preview_every", "log_every"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name.replace('_', '-')} must be at least 1")
-        if self.lr <= 0 or self.noise_weight < 0 or self.noise_std < 0:
-            raise UserError("lr must be positive; noise weight and std must not be negative")
+        if self.lr <= 0 or min(self.noise_weight, self.noise_std, self.temporal_weight, self.max_shift) < 0:
+            raise UserError("lr must be positive; noise and temporal weights, noise std and max shift must not be "
+                            "negative")
+        if self.noise_weight > 0 and self.temporal_weight > 0:
+            raise UserError("choose one of noise weight and temporal weight: the temporal loss's second frame "
+                            "already carries the noise")
+
+    @property
+    def consistency_weight(self) -> float:
+        return self.temporal_weight or self.noise_weight
 
 
 @dataclass
@@ -181,25 +193,25 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
             step += 1
             x = batch.to(device, non_blocking=True).contiguous(memory_format=memory_format)
             with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
-                if settings.noise_weight > 0:  # one forward over clean + noisy (instance norm keeps them apart)
-                    noisy = (x + settings.noise_std * torch.randn_like(x)).clamp(0, 1)
-                    y, y_noisy = network(torch.cat([x, noisy])).chunk(2)
+                if settings.consistency_weight > 0:  # one forward over both views (instance norm keeps them apart)
+                    theta = random_affine(x.shape[0], settings.size, settings.max_shift, device=device) \
+                        if settings.temporal_weight > 0 else None
+                    y, y_next = network(torch.cat([x, next_frame(x, theta, settings.noise_std)])).chunk(2)
                 else:
                     y = network(x)
                 terms = loss_fn(y, loss_fn.content_targets(x))
-                total = terms.total
-                noise = total.new_zeros(())
-                if settings.noise_weight > 0:
-                    noise = settings.noise_weight * F.mse_loss(y_noisy.float(), y.float())
-                    total = total + noise
+                consistency = terms.total.new_zeros(())
+                if settings.consistency_weight > 0:
+                    consistency = settings.consistency_weight * temporal_loss(y.float(), y_next.float(), theta)
+                total = terms.total + consistency
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(total).backward()
             scaler.step(optimizer)
             scaler.update()
             if not torch.isfinite(total):
                 raise UserError(f"training diverged at step {step} (loss {float(total)}); lower --lr or the weights")
-            sums += torch.stack([terms.total.detach() + noise.detach(), terms.content, terms.style, terms.tv,
-                                 terms.histogram, terms.stats, noise]).float().detach()
+            sums += torch.stack([total, terms.content, terms.style, terms.tv, terms.histogram, terms.stats,
+                                 consistency]).float().detach()
             window_steps += 1
             bar.update(1)
             if step % settings.log_every == 0 or step == settings.steps:
