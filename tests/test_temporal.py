@@ -71,3 +71,28 @@ def test_scene_cut_resets_the_stabiliser():
     assert stabilizer.resets == 1
     assert np.array_equal(outputs[3], styled[3])  # the first frame after the cut is taken as it is
     assert not np.array_equal(outputs[4], styled[4])  # and stabilisation resumes on the next
+
+
+def test_sintel_flo_reader_round_trip(tmp_path):
+    """The .flo reader behind the Sintel validation benchmark (benchmarks/temporal_sintel.py)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
+    sys.path.insert(0, str(benchmarks))
+    try:
+        spec = importlib.util.spec_from_file_location("temporal_sintel", benchmarks / "temporal_sintel.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(benchmarks))
+    flow = np.random.default_rng(0).normal(size=(5, 7, 2)).astype(np.float32)
+    with open(tmp_path / "f.flo", "wb") as handle:
+        np.array([202021.25], np.float32).tofile(handle)
+        np.array([7, 5], np.int32).tofile(handle)
+        flow.tofile(handle)
+    assert np.array_equal(module.read_flo(tmp_path / "f.flo"), flow)
+    (tmp_path / "bad.flo").write_bytes(b"\0" * 40)
+    with pytest.raises(ValueError, match="not a .flo file"):
+        module.read_flo(tmp_path / "bad.flo")

@@ -1,0 +1,169 @@
+"""Flicker, measured: warping error of each shipped model per frame, with --stabilize, and of the input itself.
+
+For each clip (the Sintel frame sequence and the video files in ../shared/data/video, frames scaled to at most
+640 px wide) and each bundled model: the warping error (Lai et al. 2018, runtime/temporal.py; flow of the INPUT
+frames by DIS, occlusions masked by the forward-backward check) of
+  - the input frames: the floor, what a perfectly stable stylisation could reach at best;
+  - per-frame stylisation;
+  - the same with the runtime stabiliser (`--stabilize`).
+Style is checked too: the style loss (the model's own loss configuration and style image, from its checkpoint)
+of stabilised frames against per-frame ones, on every 10th frame from the 6th. Goals (issue 7): stabilised error at least 50%
+below per-frame, style loss at most 10% higher; temporal-loss models ('-stable') below their base model per frame.
+Finally, the stabiliser's own cost at 640x480: time of stylise + stabilise against stylise alone, same frames.
+
+    python benchmarks/temporal_video.py --video ../shared/data/video --styles ../shared/data/styles
+
+Writes benchmarks/results/temporal_video.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm.auto import tqdm
+
+from machine import machine_info
+
+RESULTS = Path(__file__).parent / "results"
+ZOO = Path(__file__).resolve().parents[1] / "training" / "zoo"
+GOALS = {"stabilised_error_reduction": 0.5, "style_loss_increase": 0.10, "stabiliser_overhead": 0.15}
+
+
+def read_clip(path: Path, frames: int, width: int) -> list[np.ndarray]:
+    """The first `frames` frames of a video file or a folder of images, at most `width` pixels wide."""
+    if path.is_dir():
+        images = [cv2.imread(str(p)) for p in sorted(path.glob("*.png"))[:frames]]
+    else:
+        capture, images = cv2.VideoCapture(str(path)), []
+        while len(images) < frames:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            images.append(frame)
+        capture.release()
+    if images and images[0].shape[1] > width:
+        height = round(images[0].shape[0] * width / images[0].shape[1])
+        images = [cv2.resize(im, (width, height), interpolation=cv2.INTER_AREA) for im in images]
+    return images
+
+
+class StyleLoss:
+    """The style term of a shipped model's own loss, from its checkpoint (training code: benchmarks may use it)."""
+
+    def __init__(self, checkpoint: Path, styles_dir: Path, size: int = 256):
+        from stylecast.runtime.imageio import read_image
+        from stylecast.training.checkpoint import load_checkpoint
+        from stylecast.training.perceptual import LossConfig, PerceptualLoss
+        from stylecast.training.tensors import bgr8_to_tensor, fit_size, resize
+
+        data = load_checkpoint(checkpoint)
+        styles = [read_image(styles_dir / name) for name in data["style"]["images"]]
+        style_size = data["train"]["style_size"]
+        self.loss = PerceptualLoss(LossConfig.from_dict(data["loss_config"]),
+                                   [bgr8_to_tensor(resize(s, fit_size(*s.shape[:2], style_size))) for s in styles],
+                                   data["style"]["weights"])
+        self.prepare = lambda image: bgr8_to_tensor(resize(image, fit_size(*image.shape[:2], size)))
+
+    def __call__(self, content: np.ndarray, output: np.ndarray) -> float:
+        import torch
+
+        with torch.no_grad():
+            x = self.prepare(content)
+            return float(self.loss(self.prepare(output), self.loss.content_targets(x)).style)
+
+
+def evaluate_clip(name: str, frames: list[np.ndarray], models: list[str], styles_dir: Path) -> list[dict]:
+    from stylecast.runtime.stabilizer import Stabilizer
+    from stylecast.runtime.stylizer import Stylizer
+    from stylecast.runtime.temporal import warping_error
+
+    floor = warping_error(frames, frames)
+    rows = []
+    for model in models:
+        stylizer, stabilizer = Stylizer(model=model), Stabilizer()
+        per_frame = [stylizer.stylize(f) for f in tqdm(frames, desc=f"{name} {model}", leave=False)]
+        stabilised = [stabilizer(f, s) for f, s in zip(frames, per_frame)]
+        row = {"clip": name, "model": model, "frames": len(frames), "size": f"{frames[0].shape[1]}x"
+               f"{frames[0].shape[0]}", "input_error": floor, "per_frame_error": warping_error(frames, per_frame),
+               "stabilised_error": warping_error(frames, stabilised), "stabiliser_resets": stabilizer.resets}
+        row["stabilised_reduction"] = 1 - row["stabilised_error"] / row["per_frame_error"]
+        # the input's own error is what flow and warping cannot explain: the share of the flicker above it removed
+        row["reduction_above_floor"] = 1 - (row["stabilised_error"] - floor) / (row["per_frame_error"] - floor)
+        checkpoint = ZOO / f"{model}.pt"
+        if checkpoint.exists():
+            style = StyleLoss(checkpoint, styles_dir)
+            picks = range(min(5, len(frames) - 1), len(frames), 10)  # after the stabiliser has history
+            row["style_loss_per_frame"] = statistics.mean(style(frames[i], per_frame[i]) for i in picks)
+            row["style_loss_stabilised"] = statistics.mean(style(frames[i], stabilised[i]) for i in picks)
+            row["style_loss_increase"] = row["style_loss_stabilised"] / row["style_loss_per_frame"] - 1
+        rows.append(row)
+        print(f"{name:22s} {model:28s} input {floor:.5f}  per-frame {row['per_frame_error']:.5f}  stabilised "
+              f"{row['stabilised_error']:.5f} ({100 * row['stabilised_reduction']:.0f}% lower)  style loss "
+              f"{100 * row.get('style_loss_increase', float('nan')):+.1f}%", flush=True)
+    return rows
+
+
+def stabiliser_overhead(frames: list[np.ndarray], model: str, repeats: int = 3) -> dict:
+    """Seconds per 640x480 frame: stylise alone, and stylise + stabilise, interleaved on the same frames."""
+    from stylecast.runtime.stabilizer import Stabilizer
+    from stylecast.runtime.stylizer import Stylizer
+
+    frames = [cv2.resize(f, (640, 480), interpolation=cv2.INTER_AREA) for f in frames]
+    stylizer = Stylizer(model=model)
+    for f in frames[:5]:
+        stylizer.stylize(f)  # warm-up
+    stylise, stabilise = [], []
+    for _ in range(repeats):
+        stabilizer = Stabilizer()
+        for f in frames:
+            t0 = time.perf_counter()
+            styled = stylizer.stylize(f)
+            t1 = time.perf_counter()
+            stabilizer(f, styled)
+            t2 = time.perf_counter()
+            stylise.append(t1 - t0)
+            stabilise.append(t2 - t1)
+    result = {"model": model, "size": "640x480", "frames": len(stylise),
+              "stylise_ms_p50": 1e3 * statistics.median(stylise), "stabilise_ms_p50": 1e3 * statistics.median(stabilise)}
+    result["overhead"] = result["stabilise_ms_p50"] / result["stylise_ms_p50"]
+    print(f"stabiliser at 640x480 with {model}: stylise {result['stylise_ms_p50']:.1f} ms, stabilise "
+          f"{result['stabilise_ms_p50']:.1f} ms per frame (+{100 * result['overhead']:.1f}%)")
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=Path, required=True, help="folder with the clips and frames_sintel_raft/")
+    parser.add_argument("--styles", type=Path, required=True, help="folder holding the models' style images")
+    parser.add_argument("--models", nargs="*", help="bundled model names (default: every bundled model)")
+    parser.add_argument("--frames", type=int, default=60, help="frames per clip")
+    parser.add_argument("--width", type=int, default=640, help="largest frame width")
+    parser.add_argument("--out", type=Path, default=RESULTS / "temporal_video.json")
+    args = parser.parse_args(argv)
+
+    from stylecast.runtime.models import DEFAULT_MODEL, bundled_names
+
+    models = args.models or bundled_names()
+    clips = [args.video / "frames_sintel_raft"] + sorted(p for p in args.video.iterdir()
+                                                          if p.suffix in (".mp4", ".avi"))
+    rows = []
+    for clip in clips:
+        frames = read_clip(clip, args.frames, args.width)
+        rows += evaluate_clip(clip.name, frames, models, args.styles)
+    timing = stabiliser_overhead(read_clip(clips[1], 40, 10_000), DEFAULT_MODEL if DEFAULT_MODEL in models
+                                 else models[0])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": machine_info(), "goals": GOALS, "rows": rows,
+                                    "stabiliser_overhead": timing}, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
