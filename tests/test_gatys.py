@@ -122,3 +122,21 @@ def test_bad_settings_list_the_valid_choices():
         OptimizeSettings(init="zeros")
     with pytest.raises(UserError, match="relu1_1"):
         LossConfig(style_layers=("relu1_9",))
+
+
+def test_stop_below_ends_at_the_first_step_reaching_the_target():
+    """Matched-quality benchmarks stop Gatys where it reaches a generator's loss."""
+    from stylecast.training.gatys import optimise_image
+
+    config = LossConfig(style_weight=5.0)
+    loss = PerceptualLoss(config, [bgr8_to_tensor(STYLE)])
+    content = bgr8_to_tensor(CONTENT)
+    targets = loss.content_targets(content)
+    full: list = []
+    optimise_image(loss, content, targets, 15, "lbfgs", on_step=lambda s, v, _: full.append(v))
+    target = full[9]  # the loss after ten steps; L-BFGS from the content decreases it monotonically here
+    stopped: list = []
+    optimise_image(loss, content, targets, 15, "lbfgs", on_step=lambda s, v, _: stopped.append(v),
+                   stop_below=target)
+    first = next(i for i, v in enumerate(full) if v <= target)
+    assert len(stopped) == first + 1 and stopped == pytest.approx(full[:first + 1], rel=1e-5)

