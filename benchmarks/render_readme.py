@@ -70,7 +70,90 @@ def live_cpu(result: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "live_cpu": live_cpu}
+def gatys_vs_generator(result: dict) -> str:
+    s = result["settings"]
+    lines = [f"Generator against Gatys at matched quality: Gatys L-BFGS (from the photo, each model's own loss) stops "
+             f"at the first step reaching the generator's loss; held-out photos {', '.join(s['photos'])}; medians "
+             f"over photos. pastiche's time is its measured s/step at that size times the steps needed:", "",
+             "| size | model | generator | Gatys steps | Gatys time (stylecast) | pastiche s/step | speed-up |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in result["summary"]:
+        steps = r["gatys_steps"] if r["gatys_steps"] <= s["max_steps"] else f">{s['max_steps']}"
+        speedup = f"{r['speedup']:,.0f}x" if r["speedup"] else "not reached"
+        lines.append(f"| {r['size_px']} px | {r['model']} | {r['generator_ms']:.1f} ms | {steps} | "
+                     f"{r['gatys_seconds']:.1f} s | {r['pastiche_seconds_per_step']:.2f} s | {speedup} |")
+    lines += ["", "Loss against time: `benchmarks/results/gatys_vs_generator.png`.", "",
+              _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
+def peers(result: dict) -> str:
+    sizes = sorted({r["size_px"] for r in result["rows"]})
+    names = list(dict.fromkeys(r["contender"] for r in result["rows"]))
+    table = {(r["contender"], r["size_px"]): r["median_ms"] for r in result["rows"]}
+    lines = [f"CPU latency of one whole call (uint8 image in and out), median over "
+             f"{result['settings']['repeats']} repeats of photos {', '.join(result['settings']['photos'])} "
+             f"resized to the longest side:", "",
+             "| contender | " + " | ".join(f"{s} px" for s in sizes) + " |",
+             "| --- | " + " | ".join("---" for _ in sizes) + " |"]
+    for name in names:
+        lines.append(f"| {name} | " + " | ".join(f"{table[(name, s)]:,.1f} ms" for s in sizes) + " |")
+    lines += ["", _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
+def video_pipeline(result: dict) -> str:
+    s = result["settings"]
+    lines = [f"`stylecast live --no-window` end to end, {s['frames']} frames of {s['video']} ({s['source']}); "
+             f"p50 latency per stage:", "",
+             "| resolution | model | options | fps | dropped | capture wait | inference | postprocess | "
+             "end to end |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in result["rows"]:
+        p = r["p50_ms"]
+        lines.append(f"| {r['resolution']} | {r['model']} | {r['options']} | {r['fps']:.1f} | {r['dropped_frames']} "
+                     f"| {p.get('capture_wait', 0):.1f} ms | {p['inference']:.1f} ms | {p['postprocess']:.1f} ms | "
+                     f"{p['end_to_end']:.1f} ms |")
+    lines += ["", _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
+def temporal_sintel(result: dict) -> str:
+    lines = ["Warping error with estimated flow (DIS + forward-backward check) against Sintel's ground-truth flow "
+             "and occlusion masks (frame 2 to 3):", "",
+             "| sequence | pass | output | true flow | estimated flow | apart |", "| --- | --- | --- | --- | --- | --- |"]
+    for r in result["rows"]:
+        lines.append(f"| {r['sequence']} | {r['render']} | {r['output']} | {r['true_flow']:.5f} | "
+                     f"{r['estimated_flow']:.5f} | {100 * r['relative_difference']:.1f}% |")
+    sm = result["summary"]
+    lines += ["", f"On stylised outputs the two agree within {100 * sm['stylised_largest_relative_difference']:.1f}%; "
+                  f"the largest absolute gap ({sm['largest_absolute_difference']:.5f}) is small against the "
+                  f"stylised errors (at least {sm['smallest_stylised_error']:.5f}).", "",
+              _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
+def temporal_video(result: dict) -> str:
+    goals = result["goals"]
+    lines = [f"Flicker (warping error, lower is better) per clip and model; goals: `--stabilize` at least "
+             f"{100 * goals['stabilised_error_reduction']:.0f}% below per-frame with style loss at most "
+             f"{100 * goals['style_loss_increase']:.0f}% higher:", "",
+             "| clip | model | input (floor) | per frame | stabilised | lower by | above floor lower by | "
+             "style loss change |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in result["rows"]:
+        style = f"{100 * r['style_loss_increase']:+.1f}%" if "style_loss_increase" in r else "-"
+        lines.append(f"| {r['clip']} | {r['model']} | {r['input_error']:.5f} | {r['per_frame_error']:.5f} | "
+                     f"{r['stabilised_error']:.5f} | {100 * r['stabilised_reduction']:.0f}% | "
+                     f"{100 * r['reduction_above_floor']:.0f}% | {style} |")
+    t = result["stabiliser_overhead"]
+    lines += ["", f"Stabiliser cost at {t['size']} with {t['model']}: {t['stabilise_ms_p50']:.1f} ms against "
+                  f"{t['stylise_ms_p50']:.1f} ms to stylise (+{100 * t['overhead']:.1f}%; goal at most "
+                  f"{100 * goals['stabiliser_overhead']:.0f}%).", "", _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
+RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "live_cpu": live_cpu,
+             "gatys_vs_generator": gatys_vs_generator, "peers": peers, "video_pipeline": video_pipeline,
+             "temporal_sintel": temporal_sintel, "temporal_video": temporal_video}
 
 
 def render(readme: str) -> str:
