@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 
 from stylecast.runtime import __version__
+from stylecast.runtime.bench import parse_resolution
 from stylecast.runtime.engine_sidecar import FORMAT, FORMAT_VERSION, sidecar_path
 from stylecast.runtime.errors import UserError
 from stylecast.runtime.imageio import write_atomic
@@ -47,17 +48,8 @@ def import_tensorrt(choice: str = "auto"):
 
 
 def parse_shapes(text: str) -> list[tuple[int, int]]:
-    """'256x256,720x1280' -> [(256, 256), (720, 1280)] as (height, width)."""
-    shapes = []
-    for part in text.split(","):
-        try:
-            h, w = (int(v) for v in part.strip().lower().split("x"))
-            if h < 1 or w < 1:
-                raise ValueError
-        except ValueError:
-            raise UserError(f"invalid shape {part!r} in --shapes: give HxW,HxW,... e.g. 256x256,720x1280") from None
-        shapes.append((h, w))
-    return shapes
+    """'256x256,720p' -> [(256, 256), (720, 1280)] as (height, width): the runtime's resolution parser, per item."""
+    return [parse_resolution(part.strip()) for part in text.split(",")]
 
 
 def profile_of(shapes: list[tuple[int, int]], max_batch: int) -> dict:
