@@ -58,6 +58,11 @@ def evaluate(sequence: Path, render: str, outputs_by_name: dict) -> list[dict]:
     return rows
 
 
+def _groups(rows: list[dict]) -> list[list[dict]]:
+    keys = sorted({(row["sequence"], row["render"]) for row in rows})
+    return [[row for row in rows if (row["sequence"], row["render"]) == key] for key in keys]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sintel", type=Path, required=True, help="folder with alley_1/, cave_2/ ...")
@@ -85,10 +90,15 @@ def main(argv=None) -> int:
         # the input frames' own error is tiny, so its relative gap is large while the absolute one is not
         "largest_absolute_difference": max(row["absolute_difference"] for row in rows),
         "smallest_stylised_error": min(min(row["true_flow"], row["estimated_flow"]) for row in stylised),
+        # what the metric is used for: ranking outputs by flicker; does the estimated flow rank them as the truth?
+        "same_ranking_in_every_case": all(
+            sorted(group, key=lambda r: r["true_flow"]) == sorted(group, key=lambda r: r["estimated_flow"])
+            for group in _groups(stylised)),
     }
     print(f"stylised outputs: estimated and true flow at most {100 * summary['stylised_largest_relative_difference']:.1f}% "
           f"apart; largest absolute gap {summary['largest_absolute_difference']:.5f} against stylised errors of "
-          f"at least {summary['smallest_stylised_error']:.5f}")
+          f"at least {summary['smallest_stylised_error']:.5f}; same ranking of the models in every case: "
+          f"{summary['same_ranking_in_every_case']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": machine_info(), "rows": rows, "summary": summary}, indent=2) + "\n")
     print(f"wrote {args.out}")

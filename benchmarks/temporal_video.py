@@ -3,7 +3,8 @@
 For each clip (the Sintel frame sequence and the video files in ../shared/data/video, frames scaled to at most
 640 px wide) and each bundled model: the warping error (Lai et al. 2018, runtime/temporal.py; flow of the INPUT
 frames by DIS, occlusions masked by the forward-backward check) of
-  - the input frames: the floor, what a perfectly stable stylisation could reach at best;
+  - the input frames: the floor, the error that flow estimation and warping leave on a consistent video (a
+    smoothing filter can go below it, by blurring what the flow gets wrong);
   - per-frame stylisation;
   - the same with the runtime stabiliser (`--stabilize`).
 Style is checked too: the style loss (the model's own loss configuration and style image, from its checkpoint)
@@ -93,8 +94,6 @@ def evaluate_clip(name: str, frames: list[np.ndarray], models: list[str], styles
                f"{frames[0].shape[0]}", "input_error": floor, "per_frame_error": warping_error(frames, per_frame),
                "stabilised_error": warping_error(frames, stabilised), "stabiliser_resets": stabilizer.resets}
         row["stabilised_reduction"] = 1 - row["stabilised_error"] / row["per_frame_error"]
-        # the input's own error is what flow and warping cannot explain: the share of the flicker above it removed
-        row["reduction_above_floor"] = 1 - (row["stabilised_error"] - floor) / (row["per_frame_error"] - floor)
         checkpoint = ZOO / f"{model}.pt"
         if checkpoint.exists():
             style = StyleLoss(checkpoint, styles_dir)
