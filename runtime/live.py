@@ -287,9 +287,12 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
             if sink.error is not None:
                 raise sink.error
             key, sink.key = sink.key, -1
+            previous_model = controls.current
             if controls.press(key, stylizers, styled, sink):
                 report.ended_by = "quit"
                 break
+            if controls.current != previous_model and frame_filter is not None:
+                frame_filter.reset()  # do not blend the new model's frames with the old model's
         else:
             report.ended_by = f"{frames} frames"
     finally:

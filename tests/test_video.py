@@ -148,3 +148,34 @@ def test_live_loads_every_model_given_and_keys_switch_between_them(capsys, tmp_p
     controls.press(ord("r"), stylizers, None, sink)
     assert sink.record_path is None
     assert controls.press(ord("q"), stylizers, None, sink) and controls.press(27, stylizers, None, sink)
+
+
+def test_switching_models_resets_the_stabiliser(tmp_path, model_path, monkeypatch):  # noqa: F811
+    """Pressing n mid-stream must not blend the new model's frames with the old model's output."""
+    from stylecast.runtime import live
+    from stylecast.runtime.stylizer import Stylizer
+
+    class CountingFilter:
+        resets = 0
+
+        def __call__(self, frame, styled):
+            return styled
+
+        def reset(self):
+            self.resets += 1
+
+    original_put = live.Sink.put
+    calls = {"n": 0}
+
+    def put_then_press_n(self, frame, captured):
+        original_put(self, frame, captured)
+        calls["n"] += 1
+        if calls["n"] == 2:
+            self.key = ord("n")
+
+    monkeypatch.setattr(live.Sink, "put", put_then_press_n)
+    frame_filter = CountingFilter()
+    clip = write_clip(tmp_path / "cam.avi", frames=6)
+    stylizers = [Stylizer(model=str(model_path)), Stylizer(model="starry_night-lite")]
+    report = live.run_live(stylizers, str(clip), frames=4, window=False, frame_filter=frame_filter)
+    assert report.frames == 4 and frame_filter.resets == 1
