@@ -229,6 +229,10 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
                 _save_preview(model, preview, run_dir / "previews" / f"step_{step:06d}.jpg")
             if step % settings.checkpoint_every == 0 or step == settings.steps:
                 final = checkpoint(step, metrics)
+        if dist_env.world > 1:  # rank 0 is still writing files: tearing gloo down under it can abort a rank
+            import torch.distributed as dist
+
+            dist.barrier()
     finally:
         bar.close()
         if dist_env.world > 1:
