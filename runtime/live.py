@@ -1,8 +1,9 @@
 """`stylecast live`: real-time stylisation of a camera, file, URL or GStreamer source.
 
 Three stages overlap: a capture thread that keeps only the newest frame (older unread frames are dropped and
-counted, so latency never builds up behind a slow network), the stylisation loop, and an output thread (window,
-stdout, recorder, virtual camera). File sources are paced at their own frame rate, like a camera, unless
+counted, so latency never builds up behind a slow network), the network loop, and an output thread that finishes
+each frame (guided upsampling, colour, strength, stabiliser, overlay) and shows, writes or records it while the
+network already runs on the next one. File sources are paced at their own frame rate, like a camera, unless
 `pace=False`.
 """
 
@@ -13,6 +14,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -132,7 +134,9 @@ class LiveReport:
 
 
 class Sink:
-    """Where stylised frames go: stdout (raw BGR), a recorder, a window, a virtual camera; in its own thread."""
+    """Where stylised frames go: stdout (raw BGR), a recorder, a window, a virtual camera; in its own thread.
+
+    `put` takes a function that makes the frame, so the frame's last processing runs on this thread too."""
 
     def __init__(self, stdout: bool = False, record: str | None = None, window: bool = False,
                  virtual_camera: bool = False, log: LatencyLog | None = None):
@@ -143,6 +147,7 @@ class Sink:
         self.recording_to: str | None = None  # the path `recorder` writes; record_path may change under it
         self.camera = None
         self.key = -1
+        self.last: np.ndarray | None = None  # the newest stylised frame without overlay, for screenshots
         self.error: BaseException | None = None
         if window:
             try:
@@ -158,8 +163,9 @@ class Sink:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
-    def put(self, frame: np.ndarray, captured: float) -> None:
-        self.queue.put((frame, captured))
+    def put(self, make_frame, captured: float) -> None:
+        """Queue `make_frame()` (returns the BGR frame to output) for a frame captured at `captured`."""
+        self.queue.put((make_frame, captured))
 
     def _run(self):
         try:
@@ -167,7 +173,8 @@ class Sink:
                 item = self.queue.get()
                 if item is None:
                     break
-                frame, captured = item
+                make_frame, captured = item
+                frame = make_frame()
                 start = time.perf_counter()
                 if self.stdout:
                     sys.stdout.buffer.write(np.ascontiguousarray(frame).tobytes())
@@ -223,7 +230,7 @@ class Controls:
     current: int = 0
     side_by_side: bool = False
 
-    def press(self, key: int, stylizers: list, styled: np.ndarray, sink: "Sink") -> bool:
+    def press(self, key: int, stylizers: list, styled: np.ndarray | None, sink: "Sink") -> bool:
         """Apply one key; True means quit."""
         options = stylizers[self.current].options
         if key in (ord("q"), 27):
@@ -238,7 +245,7 @@ class Controls:
             options.strength = round(max(0.0, options.strength - 0.1), 2)
         elif key == ord("b"):
             self.side_by_side = not self.side_by_side
-        elif key == ord("s"):
+        elif key == ord("s") and styled is not None:
             cv2.imwrite(f"stylecast-{int(time.time())}.png", styled)
         elif key == ord("r"):
             sink.record_path = None if sink.record_path else f"stylecast-{int(time.time())}.mp4"
@@ -254,6 +261,26 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
     sink = Sink(stdout=stdout, record=record, window=window, virtual_camera=virtual_camera, log=log)
     report = LiveReport(source=source)
     controls = Controls()
+    switched = False
+
+    def finish(stylizer, pending, reset: bool, fps: float) -> np.ndarray:
+        """The rest of one frame, on the sink's thread."""
+        styled = stylizer.finish(pending)
+        log.add("postprocess", pending.times.postprocess)
+        if frame_filter is not None:
+            t_filter = time.perf_counter()
+            if reset:
+                frame_filter.reset()
+            styled = frame_filter(pending.frame, styled)
+            log.add("stabilize", time.perf_counter() - t_filter)
+        sink.last = styled
+        if not window:
+            return styled
+        shown = (np.hstack([pending.frame, cv2.resize(styled, pending.frame.shape[1::-1])])
+                 if controls.side_by_side else styled)
+        total = pending.times.total * 1e3
+        return overlay(shown, f"{stylizer.name}  {fps:.1f} fps  {total:.0f} ms")
+
     grabber.start()
     start = time.perf_counter()
     try:
@@ -266,33 +293,20 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
             frame, captured = item
             log.add("capture_wait", time.perf_counter() - t)
             stylizer = stylizers[controls.current]
-            styled = stylizer.stylize(frame)
-            if frame_filter is not None:
-                t_filter = time.perf_counter()
-                styled = frame_filter(frame, styled)
-                log.add("stabilize", time.perf_counter() - t_filter)
-            log.add("preprocess", stylizer.times.preprocess)
-            log.add("inference", stylizer.times.inference)
-            log.add("postprocess", stylizer.times.postprocess)
-            if window:
-                shown = (np.hstack([frame, cv2.resize(styled, frame.shape[1::-1])]) if controls.side_by_side
-                         else styled)
-                elapsed = time.perf_counter() - start
-                shown = overlay(shown, f"{stylizer.name}  {(report.frames + 1) / max(elapsed, 1e-9):.1f} fps  "
-                                       f"{stylizer.times.total * 1e3:.0f} ms")
-            else:
-                shown = styled
-            sink.put(shown, captured)
+            pending = stylizer.start(frame)
+            log.add("preprocess", pending.times.preprocess)
+            log.add("inference", pending.times.inference)
+            fps = (report.frames + 1) / max(time.perf_counter() - start, 1e-9)
+            sink.put(partial(finish, stylizer, pending, switched, fps), captured)
             report.frames += 1
             if sink.error is not None:
                 raise sink.error
             key, sink.key = sink.key, -1
-            previous_model = controls.current
-            if controls.press(key, stylizers, styled, sink):
+            model_before_keys = controls.current
+            if controls.press(key, stylizers, sink.last, sink):
                 report.ended_by = "quit"
                 break
-            if controls.current != previous_model and frame_filter is not None:
-                frame_filter.reset()  # do not blend the new model's frames with the old model's
+            switched = controls.current != model_before_keys  # the stabiliser must not blend two models' frames
         else:
             report.ended_by = f"{frames} frames"
     finally:

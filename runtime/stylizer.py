@@ -8,7 +8,7 @@ real-time tool measure latency and need to know where it goes.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator
 
 import cv2
@@ -58,6 +58,18 @@ class StylizeOptions:
 
 
 @dataclass
+class Pending:
+    """A frame between `Stylizer.start` and `Stylizer.finish`."""
+
+    frame: np.ndarray  # the input (after --max-size)
+    net_in: np.ndarray  # what the network saw
+    network_out: np.ndarray
+    options: StylizeOptions  # a copy: a key press between start and finish does not mix settings in one frame
+    times: StageTimes
+    done: bool = False  # strength 0: the output is the input
+
+
+@dataclass
 class Stylizer:
     model: str | None = None  # bundled model name or path to .onnx / .plan; None: the default model
     backend: str = "auto"
@@ -84,6 +96,11 @@ class Stylizer:
 
     def stylize(self, frame: np.ndarray) -> np.ndarray:
         """HxWx3 uint8 BGR in, the same out (resized only if max_size asks for it)."""
+        return self.finish(self.start(frame))
+
+    def start(self, frame: np.ndarray) -> Pending:
+        """Preprocess and run the network now; `finish` does the rest. Split so that a live loop can upsample
+        and blend one frame on another thread while the network already runs on the next."""
         if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
             raise UserError("stylize expects an HxWx3 uint8 BGR array (as cv2.imread returns)")
         opts = self.options
@@ -93,8 +110,7 @@ class Stylizer:
             frame = cv2.resize(frame, (max(1, round(frame.shape[1] * s)), max(1, round(frame.shape[0] * s))),
                                interpolation=cv2.INTER_AREA)
         if opts.strength == 0.0:
-            self.times = StageTimes(preprocess=time.perf_counter() - t0)
-            return frame.copy()
+            return Pending(frame, frame, frame.copy(), replace(opts), StageTimes(time.perf_counter() - t0), True)
         net_in = frame
         if opts.scale < 1.0:
             h, w = frame.shape[:2]
@@ -108,15 +124,23 @@ class Stylizer:
             out = run_tiled(self._network, net_in, opts.tile, opts.tile_overlap)
         else:
             out = self._network(np.ascontiguousarray(net_in))
+        times = StageTimes(preprocess=t1 - t0, inference=time.perf_counter() - t1)
+        return Pending(frame, net_in, out, replace(opts), times)
+
+    def finish(self, pending: Pending) -> np.ndarray:
+        """Upsample, restore colour and blend a started frame (with the options it was started with)."""
         t2 = time.perf_counter()
-        if opts.scale < 1.0:
-            out = guided_upsample(out, net_in, frame)  # the guide is luminance, so colour preservation agrees
-        if opts.preserve_color:
-            out = (color.combine_luminance(out.astype(np.float32) / 255.0, frame.astype(np.float32) / 255.0)
-                   * 255.0 + 0.5).astype(np.uint8)
-        if opts.strength < 1.0:
-            out = cv2.addWeighted(out, opts.strength, frame, 1.0 - opts.strength, 0.0)
-        self.times = StageTimes(preprocess=t1 - t0, inference=t2 - t1, postprocess=time.perf_counter() - t2)
+        frame, net_in, out, opts = pending.frame, pending.net_in, pending.network_out, pending.options
+        if not pending.done:
+            if opts.scale < 1.0:
+                out = guided_upsample(out, net_in, frame)  # the guide is luminance, so colour preservation agrees
+            if opts.preserve_color:
+                out = (color.combine_luminance(out.astype(np.float32) / 255.0, frame.astype(np.float32) / 255.0)
+                       * 255.0 + 0.5).astype(np.uint8)
+            if opts.strength < 1.0:
+                out = cv2.addWeighted(out, opts.strength, frame, 1.0 - opts.strength, 0.0)
+        pending.times.postprocess = time.perf_counter() - t2
+        self.times = pending.times
         return out
 
     def stream(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:

@@ -8,10 +8,13 @@ over the clip. Images are uint8 BGR; errors are on the 0..1 scale.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
 _FLOW = {}
+INTERPOLATIONS = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}
 
 
 def dis_flow(source_gray: np.ndarray, target_gray: np.ndarray, preset: str = "medium") -> np.ndarray:
@@ -23,19 +26,25 @@ def dis_flow(source_gray: np.ndarray, target_gray: np.ndarray, preset: str = "me
     return _FLOW[preset].calc(source_gray, target_gray, None)
 
 
-def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Sample `image` at p + flow(p) (bilinear; outside the image replicates the border)."""
-    h, w = flow.shape[:2]
-    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(image, grid_x + flow[..., 0], grid_y + flow[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
+@lru_cache(maxsize=8)
+def _grid(h: int, w: int) -> np.ndarray:
+    """(h, w, 2) float32 pixel coordinates; cached, as a video's frames share one size."""
+    grid = np.dstack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
+    grid.setflags(write=False)
+    return grid
+
+
+def warp(image: np.ndarray, flow: np.ndarray, interpolation: str = "linear") -> np.ndarray:
+    """Sample `image` at p + flow(p) (bilinear or bicubic; outside the image replicates the border)."""
+    coords = cv2.add(_grid(*flow.shape[:2]), flow)
+    return cv2.remap(image, coords, None, INTERPOLATIONS[interpolation], borderMode=cv2.BORDER_REPLICATE)
 
 
 def inside(flow: np.ndarray) -> np.ndarray:
     """Pixels whose flow target lies inside the image."""
     h, w = flow.shape[:2]
-    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    x, y = grid_x + flow[..., 0], grid_y + flow[..., 1]
+    coords = _grid(h, w) + flow
+    x, y = coords[..., 0], coords[..., 1]
     return (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
 
 

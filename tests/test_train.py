@@ -86,6 +86,19 @@ def test_resume_continues_the_step_count(tmp_path, dataset):
     assert [int(row["step"]) for row in read_log(out)] == list(range(1, 9))
 
 
+def test_slimmed_checkpoint_keeps_the_model_and_still_resumes(tmp_path, dataset):
+    from stylecast.training.checkpoint import main as checkpoint_main
+
+    out = tmp_path / "model.pt"
+    assert main(train_args(dataset, out, 3)) == 0
+    full_size, weights = out.stat().st_size, load_checkpoint(out)["model"]
+    assert checkpoint_main([str(out)]) == 0
+    slim = load_checkpoint(out)
+    assert "optimizer" not in slim and out.stat().st_size < 0.6 * full_size  # Adam keeps two moments per weight
+    assert all(torch.equal(weights[k], slim["model"][k]) for k in weights)
+    assert main(train_args(dataset, out, 5, "--resume")) == 0 and load_checkpoint(out)["step"] == 5
+
+
 def test_resume_matches_an_uninterrupted_run(tmp_path, dataset):
     straight, split = tmp_path / "a.pt", tmp_path / "b.pt"
     assert main(train_args(dataset, straight, 6)) == 0

@@ -84,12 +84,25 @@ def test_live_headless_on_a_file_source(capsys, tmp_path, model_path):  # noqa: 
     assert report["frames"] + report["dropped_frames"] == 20
 
 
-def test_live_raw_frames_to_stdout(tmp_path, model_path):  # noqa: F811
-    clip = write_clip(tmp_path / "cam.avi", frames=5, size=(16, 24))
+def test_live_raw_frames_to_stdout_equal_the_serial_stylisation(tmp_path, model_path):  # noqa: F811
+    """Live finishes frames (guided upsampling, strength) on its output thread while the network runs on the next
+    frame; every frame it writes must still be exactly what `Stylizer.stylize` makes of some source frame, in
+    order (the capture thread may drop frames, so which ones is not fixed)."""
+    from stylecast.runtime.stylizer import StylizeOptions, Stylizer
+
+    clip = write_clip(tmp_path / "cam.avi", frames=6, size=(32, 48))
     result = subprocess.run([sys.executable, "-m", "stylecast.runtime.cli", "live", "--source", str(clip),
-                             "--model", str(model_path), "--no-window", "--frames", "3", "--output", "-",
-                             "--quiet"], capture_output=True, check=True, timeout=120)
-    assert len(result.stdout) == 3 * 16 * 24 * 3
+                             "--model", str(model_path), "--no-window", "--frames", "4", "--output", "-",
+                             "--scale", "0.5", "--strength", "0.7", "--quiet"],
+                            capture_output=True, check=True, timeout=120)
+    written = np.frombuffer(result.stdout, np.uint8).reshape(-1, 32, 48, 3)
+    stylizer = Stylizer(model=str(model_path), options=StylizeOptions(scale=0.5, strength=0.7))
+    capture = cv2.VideoCapture(str(clip))
+    expected = []
+    while (frame := capture.read()[1]) is not None:
+        expected.append(stylizer.stylize(frame))
+    indices = [next(i for i, e in enumerate(expected) if np.array_equal(w, e)) for w in written]
+    assert len(written) == 4 and indices == sorted(set(indices))
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -167,8 +180,8 @@ def test_switching_models_resets_the_stabiliser(tmp_path, model_path, monkeypatc
     original_put = live.Sink.put
     calls = {"n": 0}
 
-    def put_then_press_n(self, frame, captured):
-        original_put(self, frame, captured)
+    def put_then_press_n(self, make_frame, captured):
+        original_put(self, make_frame, captured)
         calls["n"] += 1
         if calls["n"] == 2:
             self.key = ord("n")

@@ -59,3 +59,34 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def slim_checkpoint(path: str | Path) -> Path:
+    """Drop the resume-only state (Adam's moments, twice the model's size) from a checkpoint, in place.
+
+    For shipping large models in the zoo: the file still rebuilds, exports and evaluates the model, and
+    `--resume` from it continues the step count with fresh optimiser moments."""
+    data = load_checkpoint(path)
+    data.pop("optimizer", None)
+    return save_checkpoint(path, {k: v for k, v in data.items() if k not in ("format", "version")})
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="drop the optimiser state from checkpoints (for the zoo)")
+    parser.add_argument("checkpoints", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        for path in args.checkpoints:
+            before = path.stat().st_size if path.is_file() else 0
+            slim_checkpoint(path)
+            print(f"{path}: {before / 2**20:.1f} MB -> {path.stat().st_size / 2**20:.1f} MB")
+    except UserError as error:
+        print(f"error: {error}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
