@@ -1,7 +1,8 @@
 """`stylecast video`: stylise a video file with decoding, stylisation and encoding overlapped in threads.
 
 Decoding and encoding run in their own threads with small bounded queues, so the network (the slow stage) never
-waits for I/O. The video goes to a temporary file that is renamed into place at the end; the original audio is
+waits for I/O; the encoding thread also finishes each frame (upsampling, blending, stabiliser) while the network
+runs on the next. The video goes to a temporary file that is renamed into place at the end; the original audio is
 then muxed back with the ffmpeg that imageio-ffmpeg ships, when it is installed (and the run says so when not).
 """
 
@@ -126,7 +127,13 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
                 item = encoded.get()
                 if item is _END:
                     break
-                frame, started = item
+                pending, started = item
+                frame = stylizer.finish(pending)  # upsampling and blending overlap the next frame's network
+                log.add("postprocess", pending.times.postprocess)
+                if frame_filter is not None:
+                    t_filter = time.perf_counter()
+                    frame = frame_filter(pending.frame, frame)
+                    log.add("stabilize", time.perf_counter() - t_filter)
                 t = time.perf_counter()
                 if "writer" not in writer_box:
                     h, w = frame.shape[:2]
@@ -159,16 +166,10 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
             frame, decode_seconds = item
             log.add("capture_wait", time.perf_counter() - t + decode_seconds)
             began = time.perf_counter() - decode_seconds
-            styled = stylizer.stylize(frame)
-            if frame_filter is not None:
-                t_filter = time.perf_counter()
-                styled = frame_filter(frame, styled)
-                log.add("stabilize", time.perf_counter() - t_filter)
-            times = stylizer.times
-            log.add("preprocess", times.preprocess)
-            log.add("inference", times.inference)
-            log.add("postprocess", times.postprocess)
-            encoded.put((styled, began))
+            pending = stylizer.start(frame)
+            log.add("preprocess", pending.times.preprocess)
+            log.add("inference", pending.times.inference)
+            encoded.put((pending, began))
             report.frames += 1
             bar.update(1)
             elapsed = time.perf_counter() - start
