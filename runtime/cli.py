@@ -29,6 +29,7 @@ COMMANDS: dict[str, Command] = {
     "models": Command("stylecast.runtime.stylize_cli", "list the bundled models"),
     "video": Command("stylecast.runtime.video_cli", "stylise a video file (audio kept when ffmpeg is available)"),
     "live": Command("stylecast.runtime.video_cli", "stylise a camera, file, URL or GStreamer source in real time"),
+    "backends": Command("stylecast.runtime.backends_cli", "list the backends and execution providers usable here"),
     "bench": Command("stylecast.runtime.bench_cli", "measure latency of models x backends x resolutions"),
     "optimize": Command("stylecast.training.optimize_cli", "stylise one image by Gatys pixel optimisation (slow, best quality)"),
     "texture": Command("stylecast.training.optimize_cli", "synthesise a texture from a style image (no content)"),

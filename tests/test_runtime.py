@@ -194,6 +194,28 @@ def test_runtime_never_imports_torch(model_path, tmp_path):
             f"out = Stylizer(model={str(model_path)!r}).stylize(cv2.imread({str(photo)!r}))\n"
             f"from stylecast.runtime.cli import main\n"
             f"main(['stylize', {str(photo)!r}, '--model', {str(model_path)!r}, '--out', {str(tmp_path / 'o.png')!r},"
-            f" '--quiet'])\nprint(out.shape, 'torch' in sys.modules)")
+            f" '--quiet'])\nmain(['backends'])\nprint(out.shape, 'torch' in sys.modules, 'tensorrt_rtx' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip().splitlines()[-1] == "(24, 24, 3) False"
+    assert result.stdout.strip().splitlines()[-1] == "(24, 24, 3) False False"
+
+
+def test_backends_lists_what_runs_here(capsys):
+    import importlib.util
+
+    import onnxruntime as ort
+
+    from stylecast.runtime.backends_cli import cuda_devices
+
+    assert main(["backends", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = {row["backend"]: row for row in report["backends"]}
+    assert rows["onnxruntime"]["providers"] == ort.get_available_providers()
+    assert ("cuda" in rows["onnxruntime"]["devices"]) == ("CUDAExecutionProvider" in ort.get_available_providers())
+    for module in ("tensorrt", "tensorrt_rtx"):
+        row = rows[f"tensorrt ({module})"]
+        assert row["installed"] == (importlib.util.find_spec(module) is not None)
+        assert (row["install"] is None) == row["installed"]
+    assert rows["torch"]["installed"] == (importlib.util.find_spec("torch") is not None)
+    assert report["cuda_devices"] == cuda_devices()
+    expected = "cuda" if "cuda" in rows["onnxruntime"]["devices"] else "cpu"
+    assert report["auto"] == f"onnxruntime ({expected})"

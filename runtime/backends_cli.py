@@ -1,0 +1,101 @@
+"""`stylecast backends`: which backends and execution providers can run here, and what 'auto' would pick.
+
+Users ask "why is it slow?" before anything else; this answers without running a model. It never imports torch
+or TensorRT (it looks for them with importlib and for a GPU through the CUDA driver), so it is as light as the
+rest of the runtime.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import importlib.metadata
+import importlib.util
+import json
+
+from .backends import ORT_PROVIDERS
+
+INSTALL = {"onnxruntime": "pip install onnxruntime", "onnxruntime-gpu": "pip uninstall -y onnxruntime && pip install "
+           "onnxruntime-gpu", "tensorrt_rtx": "pip install tensorrt-rtx-cu13", "tensorrt": "pip install tensorrt",
+           "torch": "pip install torch"}
+
+
+def cuda_devices() -> int:
+    """NVIDIA GPUs the CUDA driver reports (0 without a driver), without importing any framework."""
+    for name in ("libcuda.so.1", "libcuda.so", "nvcuda.dll"):
+        try:
+            driver = ctypes.CDLL(name)
+        except OSError:
+            continue
+        count = ctypes.c_int(0)
+        if driver.cuInit(0) == 0 and driver.cuDeviceGetCount(ctypes.byref(count)) == 0:
+            return count.value
+        return 0
+    return 0
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def survey() -> list[dict]:
+    """One row per backend: installed, version, what it can run on here, and the install command if not."""
+    gpus = cuda_devices()
+    rows = []
+    if importlib.util.find_spec("onnxruntime") is None:
+        rows.append({"backend": "onnxruntime", "installed": False, "version": None, "devices": [],
+                     "install": INSTALL["onnxruntime"]})
+    else:
+        import onnxruntime as ort
+
+        providers = ort.get_available_providers()
+        devices = [device for device, provider in ORT_PROVIDERS.items() if provider in providers]
+        rows.append({"backend": "onnxruntime", "installed": True, "version": ort.__version__, "devices": devices,
+                     "providers": providers,
+                     "install": None if "cuda" in devices else f"for CUDA: {INSTALL['onnxruntime-gpu']}"})
+    for module in ("tensorrt", "tensorrt_rtx"):
+        installed = importlib.util.find_spec(module) is not None
+        rows.append({"backend": f"tensorrt ({module})", "installed": installed,
+                     "version": _version(module.replace("_", "-")) or _version(module + "-cu13") if installed
+                     else None,
+                     "devices": ["cuda"] if installed and gpus else [],
+                     "builds_engines": installed, "install": None if installed else INSTALL[module]})
+    torch_installed = importlib.util.find_spec("torch") is not None
+    rows.append({"backend": "torch", "installed": torch_installed, "version": _version("torch"),
+                 "devices": (["cpu", "cuda"] if gpus else ["cpu"]) if torch_installed else [],
+                 "install": None if torch_installed else INSTALL["torch"]})
+    return rows
+
+
+def auto_choice(rows: list[dict]) -> str:
+    """What `--backend auto` runs an ONNX model with here (engines always run with TensorRT)."""
+    ort_row = rows[0]
+    if not ort_row["installed"]:
+        return "none: " + INSTALL["onnxruntime"]
+    return f"onnxruntime ({'cuda' if 'cuda' in ort_row['devices'] else 'cpu'})"
+
+
+def configure(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    rows = survey()
+    gpus = cuda_devices()
+    if args.json:
+        print(json.dumps({"backends": rows, "cuda_devices": gpus, "auto": auto_choice(rows)}))
+        return 0
+    print(f"{'backend':24s} {'version':18s} runs on   notes")
+    for row in rows:
+        devices = ", ".join(row["devices"]) or "-"
+        notes = row["install"] or ""
+        if row.get("builds_engines") and not row["devices"]:
+            notes = "builds engines ahead of time; running them needs an NVIDIA GPU"
+        if row.get("providers"):
+            notes = (notes + "; " if notes else "") + "providers: " + ", ".join(row["providers"])
+        print(f"{row['backend']:24s} {str(row['version'] or '-'):18s} {devices:9s} {notes}")
+    print(f"NVIDIA GPUs: {gpus}; --backend auto runs ONNX models with {auto_choice(rows)}")
+    return 0
