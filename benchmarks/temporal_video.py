@@ -82,17 +82,22 @@ class StyleLoss:
 def evaluate_clip(name: str, frames: list[np.ndarray], models: list[str], styles_dir: Path) -> list[dict]:
     from stylecast.runtime.stabilizer import Stabilizer
     from stylecast.runtime.stylizer import Stylizer
-    from stylecast.runtime.temporal import warping_error
+    from stylecast.runtime.temporal import input_flows, warping_error
 
-    floor = warping_error(frames, frames)
+    flows, masks = input_flows(frames)  # the input's flow, shared by every output of this clip
+
+    def error(outputs: list[np.ndarray]) -> float:
+        return warping_error(frames, outputs, flows, masks)
+
+    floor = error(frames)
     rows = []
     for model in models:
         stylizer, stabilizer = Stylizer(model=model), Stabilizer()
         per_frame = [stylizer.stylize(f) for f in tqdm(frames, desc=f"{name} {model}", leave=False)]
         stabilised = [stabilizer(f, s) for f, s in zip(frames, per_frame)]
         row = {"clip": name, "model": model, "frames": len(frames), "size": f"{frames[0].shape[1]}x"
-               f"{frames[0].shape[0]}", "input_error": floor, "per_frame_error": warping_error(frames, per_frame),
-               "stabilised_error": warping_error(frames, stabilised), "stabiliser_resets": stabilizer.resets}
+               f"{frames[0].shape[0]}", "input_error": floor, "per_frame_error": error(per_frame),
+               "stabilised_error": error(stabilised), "stabiliser_resets": stabilizer.resets}
         row["stabilised_reduction"] = 1 - row["stabilised_error"] / row["per_frame_error"]
         checkpoint = ZOO / f"{model}.pt"
         if checkpoint.exists():

@@ -67,20 +67,27 @@ def pair_error(previous_out: np.ndarray, current_out: np.ndarray, backward: np.n
     return float(diff[mask].mean()) if mask.any() else 0.0
 
 
+def input_flows(inputs: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Backward flow (current -> previous, DIS medium) of each consecutive pair of input frames and its
+    forward-backward-consistent pixels: what `warping_error` needs, computed once for any number of outputs."""
+    flows, masks = [], []
+    for t in range(1, len(inputs)):
+        previous, current = gray(inputs[t - 1]), gray(inputs[t])
+        backward = dis_flow(current, previous)
+        flows.append(backward)
+        masks.append(consistent(backward, dis_flow(previous, current)))
+    return flows, masks
+
+
 def warping_error(inputs: list[np.ndarray], outputs: list[np.ndarray], flows: list | None = None,
                   masks: list | None = None) -> float:
     """Mean warping error of `outputs` over consecutive pairs, with flow estimated from `inputs` (DIS, medium)
     unless `flows` gives the backward flow (current -> previous) of each pair (and `masks` its valid pixels)."""
     if len(inputs) != len(outputs) or len(outputs) < 2:
         raise ValueError("need as many outputs as inputs, and at least two frames")
-    errors = []
-    for t in range(1, len(outputs)):
-        if flows is None:
-            previous, current = gray(inputs[t - 1]), gray(inputs[t])
-            backward = dis_flow(current, previous)
-            mask = consistent(backward, dis_flow(previous, current))
-        else:
-            backward = flows[t - 1]
-            mask = masks[t - 1] if masks is not None else inside(backward)
-        errors.append(pair_error(outputs[t - 1], outputs[t], backward, mask))
-    return float(np.mean(errors))
+    if flows is None:
+        flows, masks = input_flows(inputs)
+    elif masks is None:
+        masks = [inside(flow) for flow in flows]
+    return float(np.mean([pair_error(outputs[t - 1], outputs[t], flows[t - 1], masks[t - 1])
+                          for t in range(1, len(outputs))]))
