@@ -51,13 +51,14 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     add_model_arguments(parser)
 
 
-def stylizer_from_args(args: argparse.Namespace, model: str | None = None):
+def stylizer_from_args(args: argparse.Namespace, model: str | None = None, pipelined: bool = False):
+    """`pipelined`: other threads (decoding, finishing frames) share the cores with the network's."""
     from .stylizer import Stylizer, StylizeOptions
 
     options = StylizeOptions(strength=args.strength, preserve_color=args.preserve_color, scale=args.scale,
                              max_size=args.max_size, tile=args.tile, tile_overlap=args.tile_overlap)
     return Stylizer(model=model or args.model, backend=args.backend, device=args.device, options=options,
-                    threads=args.threads)
+                    threads=args.threads, spin=not pipelined)
 
 
 def _jobs(args: argparse.Namespace, model_name: str) -> list[tuple[Path | None, Path | None]]:

@@ -76,11 +76,12 @@ class Stylizer:
     device: str = "auto"
     options: StylizeOptions = field(default_factory=StylizeOptions)
     threads: int | None = None
+    spin: bool = True  # False in pipelines whose other threads need the cores (see open_backend)
 
     def __post_init__(self):
         self.model_file: ModelFile = resolve_model(self.model)
         self.runner: Backend = open_backend(self.model_file.path, self.model_file.meta, self.backend, self.device,
-                                            self.threads)
+                                            self.threads, self.spin)
         self.times = StageTimes()
 
     @property

@@ -51,9 +51,9 @@ def run(args: argparse.Namespace) -> int:
         from .models import DEFAULT_MODEL, bundled_names
 
         names = args.model or [DEFAULT_MODEL] + [n for n in bundled_names() if n != DEFAULT_MODEL]
-        stylizers = [stylizer_from_args(args, name) for name in names]
+        stylizers = [stylizer_from_args(args, name, pipelined=True) for name in names]
     else:
-        stylizers = [stylizer_from_args(args)]
+        stylizers = [stylizer_from_args(args, pipelined=True)]
     stylizer = stylizers[0]
     frame_filter = None
     if args.stabilize:

@@ -1,5 +1,6 @@
 """The lean runtime: Stylizer, guided upsampling, `stylecast stylize` and `models`, bad inputs, and no torch."""
 
+import argparse
 import json
 import subprocess
 import sys
@@ -219,3 +220,21 @@ def test_backends_lists_what_runs_here(capsys):
     assert report["cuda_devices"] == cuda_devices()
     expected = "cuda" if "cuda" in rows["onnxruntime"]["devices"] else "cpu"
     assert report["auto"] == f"onnxruntime ({expected})"
+
+
+def test_pipelines_stop_onnxruntime_threads_spinning(model_path):
+    """live and video share the cores between the network and their other threads, so their onnxruntime workers
+    must sleep when idle; single images keep onnxruntime's default (spin-wait, lowest latency)."""
+    from stylecast.runtime.stylize_cli import configure, stylizer_from_args
+
+    def spinning(pipelined: bool) -> str | None:
+        parser = argparse.ArgumentParser()
+        configure(parser, "stylize")
+        args = parser.parse_args(["x.png", "--model", str(model_path)])
+        options = stylizer_from_args(args, pipelined=pipelined).runner.session.get_session_options()
+        try:
+            return options.get_session_config_entry("session.intra_op.allow_spinning")
+        except Exception:  # noqa: BLE001 - onnxruntime raises when the entry was never set (its default: spin)
+            return None
+
+    assert spinning(pipelined=True) == "0" and spinning(pipelined=False) is None

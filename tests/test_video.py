@@ -192,3 +192,22 @@ def test_switching_models_resets_the_stabiliser(tmp_path, model_path, monkeypatc
     stylizers = [Stylizer(model=str(model_path)), Stylizer(model="starry_night-lite")]
     report = live.run_live(stylizers, str(clip), frames=4, window=False, frame_filter=frame_filter)
     assert report.frames == 4 and frame_filter.resets == 1
+
+
+@pytest.mark.parametrize("command", ["video", "live"])
+def test_video_and_live_open_their_models_for_a_pipeline(tmp_path, model_path, monkeypatch, command):  # noqa: F811
+    from stylecast.runtime import video_cli
+
+    calls = []
+
+    def recording(args, model=None, pipelined=False):
+        calls.append(pipelined)
+        return original(args, model, pipelined)
+
+    original = video_cli.stylizer_from_args
+    monkeypatch.setattr(video_cli, "stylizer_from_args", recording)
+    clip = write_clip(tmp_path / "clip.avi", frames=3)
+    argv = (["video", str(clip), "--out", str(tmp_path / "o.avi")] if command == "video"
+            else ["live", "--source", str(clip), "--no-window", "--frames", "2"])
+    assert main([*argv, "--model", str(model_path), "--quiet"]) == 0
+    assert calls == [True]
