@@ -67,10 +67,8 @@ class Stabilizer:
             self.resets += 1
             self.previous_output = styled
             return styled
-        scale_x, scale_y = w / small_w, h / small_h
-        flow = cv2.resize(backward, (w, h), interpolation=cv2.INTER_LINEAR)
-        flow[..., 0] *= scale_x
-        flow[..., 1] *= scale_y
+        # scaled to full-resolution pixels while still small (cheaper than two strided passes at full size)
+        flow = cv2.resize(backward * np.float32((w / small_w, h / small_h)), (w, h), interpolation=cv2.INTER_LINEAR)
         alpha = cv2.resize(cv2.blur(reliable, (3, 3)) * np.float32(s.weight), (w, h), interpolation=cv2.INTER_LINEAR)
         warped = warp(previous_output, flow, s.interpolation)
         out = cv2.blendLinear(warped, styled, alpha, 1.0 - alpha)
