@@ -18,6 +18,15 @@ from .model_metadata import ModelMetadata
 
 BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
 ORT_PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
+INSTALL = {"onnxruntime": "pip install onnxruntime",
+           "onnxruntime-gpu": "pip uninstall -y onnxruntime && pip install onnxruntime-gpu",
+           "tensorrt_rtx": "pip install tensorrt-rtx-cu13", "tensorrt": "pip install tensorrt",
+           "torch": "pip install torch"}
+
+
+def auto_ort_device(available_providers: list[str]) -> str:
+    """The onnxruntime device `--device auto` picks: CUDA when its execution provider is there."""
+    return "cuda" if ORT_PROVIDERS["cuda"] in available_providers else "cpu"
 
 
 class Backend:
@@ -64,7 +73,7 @@ class OnnxRuntimeBackend(Backend):
         available = ort.get_available_providers()
         if provider not in available:
             raise UserError(f"onnxruntime has no {provider} here (available: {', '.join(available)}); for CUDA: "
-                            f"pip uninstall -y onnxruntime && pip install onnxruntime-gpu")
+                            f"{INSTALL['onnxruntime-gpu']}")
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or os.cpu_count() or 1
@@ -131,5 +140,5 @@ def open_backend(path: str | Path, meta: ModelMetadata, backend: str = "auto", d
     if device == "auto":
         import onnxruntime as ort
 
-        device = "cuda" if ORT_PROVIDERS["cuda"] in ort.get_available_providers() else "cpu"
+        device = auto_ort_device(ort.get_available_providers())
     return OnnxRuntimeBackend(path, meta, device=device, threads=threads, spin=spin)

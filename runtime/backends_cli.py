@@ -13,11 +13,7 @@ import importlib.metadata
 import importlib.util
 import json
 
-from .backends import ORT_PROVIDERS
-
-INSTALL = {"onnxruntime": "pip install onnxruntime", "onnxruntime-gpu": "pip uninstall -y onnxruntime && pip install "
-           "onnxruntime-gpu", "tensorrt_rtx": "pip install tensorrt-rtx-cu13", "tensorrt": "pip install tensorrt",
-           "torch": "pip install torch"}
+from .backends import INSTALL, ORT_PROVIDERS, auto_ort_device
 
 
 def cuda_devices() -> int:
@@ -41,9 +37,9 @@ def _version(distribution: str) -> str | None:
         return None
 
 
-def survey() -> list[dict]:
-    """One row per backend: installed, version, what it can run on here, and the install command if not."""
-    gpus = cuda_devices()
+def survey(gpus: int) -> list[dict]:
+    """One row per backend: installed, version, what it can run on here given `gpus` NVIDIA GPUs, and the
+    install command if not."""
     rows = []
     if importlib.util.find_spec("onnxruntime") is None:
         rows.append({"backend": "onnxruntime", "installed": False, "version": None, "devices": [],
@@ -75,7 +71,7 @@ def auto_choice(rows: list[dict]) -> str:
     ort_row = rows[0]
     if not ort_row["installed"]:
         return "none: " + INSTALL["onnxruntime"]
-    return f"onnxruntime ({'cuda' if 'cuda' in ort_row['devices'] else 'cpu'})"
+    return f"onnxruntime ({auto_ort_device(ort_row['providers'])})"
 
 
 def configure(parser: argparse.ArgumentParser, command: str) -> None:
@@ -83,8 +79,8 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = survey()
     gpus = cuda_devices()
+    rows = survey(gpus)
     if args.json:
         print(json.dumps({"backends": rows, "cuda_devices": gpus, "auto": auto_choice(rows)}))
         return 0

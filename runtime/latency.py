@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 
 STAGES = ("capture_wait", "preprocess", "inference", "postprocess", "stabilize", "output", "end_to_end")
@@ -34,3 +35,25 @@ class LatencyLog:
                           "p95_ms": round(percentile(values, 95) * 1e3, 3),
                           "mean_ms": round(sum(values) / len(values) * 1e3, 3)}
         return out
+
+
+def start_frame(stylizer, frame, log: LatencyLog):
+    """The first half of a pipelined frame (preprocessing and the network), timed into `log`."""
+    pending = stylizer.start(frame)
+    log.add("preprocess", pending.times.preprocess)
+    log.add("inference", pending.times.inference)
+    return pending
+
+
+def finish_frame(stylizer, pending, log: LatencyLog, frame_filter=None, reset: bool = False):
+    """The second half, on the output thread of `live` and `video`: finishing and the stabiliser (reset first
+    when `reset`, e.g. after a model switch), timed into `log`."""
+    styled = stylizer.finish(pending)
+    log.add("postprocess", pending.times.postprocess)
+    if frame_filter is not None:
+        start = time.perf_counter()
+        if reset:
+            frame_filter.reset()
+        styled = frame_filter(pending.frame, styled)
+        log.add("stabilize", time.perf_counter() - start)
+    return styled

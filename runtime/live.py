@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from .errors import UserError
-from .latency import LatencyLog
+from .latency import LatencyLog, finish_frame, start_frame
 
 RECONNECT_ATTEMPTS = 5
 
@@ -265,14 +265,7 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
 
     def finish(stylizer, pending, reset: bool, fps: float) -> np.ndarray:
         """The rest of one frame, on the sink's thread."""
-        styled = stylizer.finish(pending)
-        log.add("postprocess", pending.times.postprocess)
-        if frame_filter is not None:
-            t_filter = time.perf_counter()
-            if reset:
-                frame_filter.reset()
-            styled = frame_filter(pending.frame, styled)
-            log.add("stabilize", time.perf_counter() - t_filter)
+        styled = finish_frame(stylizer, pending, log, frame_filter, reset)
         sink.last = styled
         if not window:
             return styled
@@ -293,9 +286,7 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
             frame, captured = item
             log.add("capture_wait", time.perf_counter() - t)
             stylizer = stylizers[controls.current]
-            pending = stylizer.start(frame)
-            log.add("preprocess", pending.times.preprocess)
-            log.add("inference", pending.times.inference)
+            pending = start_frame(stylizer, frame, log)
             fps = (report.frames + 1) / max(time.perf_counter() - start, 1e-9)
             sink.put(partial(finish, stylizer, pending, switched, fps), captured)
             report.frames += 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .backends import Backend
+from .backends import INSTALL, Backend
 from .engine_sidecar import check_engine
 from .errors import UserError
 from .model_metadata import ModelMetadata
@@ -23,13 +23,13 @@ class TensorRTBackend(Backend):
         try:
             trt = __import__(module)
         except ImportError:
-            hint = "pip install tensorrt-rtx-cu13" if module == "tensorrt_rtx" else "pip install tensorrt"
+            hint = INSTALL.get(module, INSTALL["tensorrt"])
             raise UserError(f"{path} was built with {module}, which is not installed: {hint}") from None
         check_engine(path, {"trt_module": module, "trt_version": trt.__version__})
         try:
             import torch
         except ImportError:
-            raise UserError("the TensorRT backend needs torch for CUDA buffers: pip install torch") from None
+            raise UserError("the TensorRT backend needs torch for CUDA buffers: " + INSTALL["torch"]) from None
         if not torch.cuda.is_available():
             raise UserError("the TensorRT backend needs an NVIDIA GPU, and none is visible here")
         self.torch, self.trt, self.sidecar = torch, trt, sidecar

@@ -23,7 +23,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .errors import UserError
-from .latency import LatencyLog
+from .latency import LatencyLog, finish_frame, start_frame
 
 FOURCC = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "mp4v", ".mov": "mp4v"}
 _END = object()
@@ -128,12 +128,7 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
                 if item is _END:
                     break
                 pending, started = item
-                frame = stylizer.finish(pending)  # upsampling and blending overlap the next frame's network
-                log.add("postprocess", pending.times.postprocess)
-                if frame_filter is not None:
-                    t_filter = time.perf_counter()
-                    frame = frame_filter(pending.frame, frame)
-                    log.add("stabilize", time.perf_counter() - t_filter)
+                frame = finish_frame(stylizer, pending, log, frame_filter)  # overlaps the next frame's network
                 t = time.perf_counter()
                 if "writer" not in writer_box:
                     h, w = frame.shape[:2]
@@ -166,10 +161,7 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
             frame, decode_seconds = item
             log.add("capture_wait", time.perf_counter() - t + decode_seconds)
             began = time.perf_counter() - decode_seconds
-            pending = stylizer.start(frame)
-            log.add("preprocess", pending.times.preprocess)
-            log.add("inference", pending.times.inference)
-            encoded.put((pending, began))
+            encoded.put((start_frame(stylizer, frame, log), began))
             report.frames += 1
             bar.update(1)
             elapsed = time.perf_counter() - start
