@@ -127,19 +127,6 @@ def video_pipeline(result: dict) -> str:
     return "\n".join(lines)
 
 
-def _concordant_pairs(rows: list[dict]) -> str:
-    """'N of M' (sequence, pass) model pairs whose order by estimated-flow error equals their order by true."""
-    stylised = [r for r in rows if r["output"] != "input frames"]
-    agree = total = 0
-    for key in sorted({(r["sequence"], r["render"]) for r in stylised}):
-        group = [r for r in stylised if (r["sequence"], r["render"]) == key]
-        for i, a in enumerate(group):
-            for b in group[i + 1:]:
-                total += 1
-                agree += (a["true_flow"] < b["true_flow"]) == (a["estimated_flow"] < b["estimated_flow"])
-    return f"{agree} of {total}"
-
-
 def temporal_sintel(result: dict) -> str:
     lines = ["Warping error with estimated flow (DIS + forward-backward check) against Sintel's ground-truth flow "
              "and occlusion masks (frame 2 to 3):", "",
@@ -151,7 +138,8 @@ def temporal_sintel(result: dict) -> str:
     lines += ["", f"On stylised outputs the two agree within {100 * sm['stylised_largest_relative_difference']:.1f}%; "
                   f"the largest absolute gap is {sm['largest_absolute_difference']:.5f} (the smallest stylised "
                   f"error is {sm['smallest_stylised_error']:.5f}); the estimated flow orders "
-                  f"{_concordant_pairs(result['rows'])} pairs of models by flicker as the true flow does.", "",
+                  f"{sm['concordant_pairs'][0]} of {sm['concordant_pairs'][1]} pairs of models by flicker as the true flow "
+                  f"does.", "",
               _machine_line(result["machine"])]
     return "\n".join(lines)
 
