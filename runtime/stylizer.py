@@ -1,8 +1,8 @@
 """The Python API: `Stylizer(model=..., backend=...).stylize(frame_bgr_uint8)`.
 
 Per frame: optional resize to --max-size, optional lower-resolution inference with guided upsampling (--scale),
-the network (whole, or in feathered tiles with --tile), then optional colour preservation and strength blending. Each stage is timed, because users of a
-real-time tool measure latency and need to know where it goes.
+the network (whole, or in feathered tiles with --tile), then optional colour preservation and strength blending.
+Each stage is timed, because users of a real-time tool measure latency and need to know where it goes.
 """
 
 from __future__ import annotations
