@@ -18,7 +18,7 @@ from stylecast.runtime.errors import UserError, missing_dependency
 from stylecast.runtime.imageio import read_image, write_atomic
 from stylecast.runtime.model_metadata import LAYOUTS, PRECISIONS, ModelMetadata
 from stylecast.runtime.samples import SAMPLE_CONTENT
-from stylecast.training.checkpoint import file_sha256, load_checkpoint, model_from_checkpoint
+from stylecast.training.checkpoint import file_sha256, load_checkpoint, model_from_checkpoint, stores_half_weights
 from stylecast.training.macs import macs_per_pixel
 
 from .graph import ExportGraph, example_input, half_precision
@@ -134,6 +134,10 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, layout: str = "bg
             raise UserError("--precision int8 needs --calibration DIR (a folder of photos)")
         fp32_bytes = proto.SerializeToString()
         proto = quantize_int8(proto, calibration, layout)
+    elif precision == "fp32" and stores_half_weights(data):
+        from .half_weights import store_weights_half
+
+        store_weights_half(proto)
     parity = run_parity(proto.SerializeToString(), reference, layout, precision)
     if fp32_bytes is not None:
         parity["speed_ms"] = {"fp32": cpu_latency_ms(fp32_bytes, layout), "int8": cpu_latency_ms(

@@ -122,6 +122,29 @@ def test_export_cli(capsys, tmp_path):
     assert not (tmp_path / "x.onnx").exists()
 
 
+def test_half_weight_checkpoint_exports_half_the_file_with_the_same_outputs(tmp_path):
+    from stylecast.training.checkpoint import slim_checkpoint
+
+    config = {"width": 16, "residual_blocks": 2}  # big enough that the weights dominate the file
+    full = make_checkpoint(tmp_path / "full.pt", "transformer", config)
+    half = slim_checkpoint(make_checkpoint(tmp_path / "half.pt", "transformer", config), half=True)
+    reports = {name: export_checkpoint(tmp_path / f"{name}.pt", tmp_path / f"{name}.onnx") for name in ("full", "half")}
+    assert reports["half"]["passed"] and reports["half"]["worst"]["max_abs"] <= 1.0
+    onnx = pytest.importorskip("onnx")
+    proto = onnx.load(str(tmp_path / "half.onnx"))
+    stored_half = [t for t in proto.graph.initializer if t.data_type == onnx.TensorProto.FLOAT16]
+    casts = [n for n in proto.graph.node if n.op_type == "Cast" and n.name.endswith("_to_fp32")]
+    assert len(stored_half) == len(casts) >= 8  # every conv weight
+    assert (tmp_path / "half.onnx").stat().st_size < 0.6 * (tmp_path / "full.onnx").stat().st_size
+    assert read_metadata(tmp_path / "half.onnx").precision == "fp32"  # it still computes in float32
+    image = synthetic_photo(37, 53)[None]
+    outputs = [ort.InferenceSession(str(tmp_path / f"{name}.onnx"), providers=["CPUExecutionProvider"])
+               .run(None, {"image": image})[0].astype(int) for name in ("full", "half")]
+    difference = np.abs(outputs[0] - outputs[1])  # only the weights' rounding apart (random weights amplify it)
+    assert difference.max() <= 4 and difference.mean() < 0.2
+    assert full.is_file() and half.is_file()
+
+
 # ---- TensorRT-RTX: builds ahead of time on this CPU-only machine ----
 
 SHAPES = [(64, 64), (96, 128), (256, 256)]

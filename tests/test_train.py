@@ -17,6 +17,7 @@ from conftest import synthetic_painting, synthetic_photo  # noqa: E402
 from stylecast.runtime.cli import main  # noqa: E402
 from stylecast.training.architectures import build_model  # noqa: E402
 from stylecast.training.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
+from stylecast.training.model_card import render_card  # noqa: E402
 from stylecast.training.perceptual import LossConfig, PerceptualLoss  # noqa: E402
 from stylecast.training.tensors import bgr8_to_tensor  # noqa: E402
 
@@ -97,6 +98,44 @@ def test_slimmed_checkpoint_keeps_the_model_and_still_resumes(tmp_path, dataset)
     assert "optimizer" not in slim and out.stat().st_size < 0.6 * full_size  # Adam keeps two moments per weight
     assert all(torch.equal(weights[k], slim["model"][k]) for k in weights)
     assert main(train_args(dataset, out, 5, "--resume")) == 0 and load_checkpoint(out)["step"] == 5
+
+
+def test_half_checkpoint_halves_the_file_and_rounds_only_the_weights(tmp_path, dataset):
+    from stylecast.training.checkpoint import main as checkpoint_main
+
+    out = tmp_path / "model.pt"
+    assert main(train_args(dataset, out, 2)) == 0
+    assert checkpoint_main([str(out)]) == 0
+    slim_size, weights = out.stat().st_size, load_checkpoint(out)["model"]
+    assert checkpoint_main([str(out), "--half"]) == 0
+    half = load_checkpoint(out)
+    weight_bytes = sum(t.numel() * t.element_size() for t in weights.values())
+    assert slim_size - out.stat().st_size >= 0.45 * weight_bytes  # (a tiny model's file is mostly metadata)
+    assert all(half["model"][k].dtype == torch.float16 and torch.equal(half["model"][k], weights[k].half())
+               for k in weights)
+    model = model_from_checkpoint(half)  # loading casts back: the model computes in float32
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    x = bgr8_to_tensor(synthetic_photo(40, 56))
+    with torch.no_grad():
+        reference = build_model("lite", load_checkpoint(out)["model_config"])
+        reference.load_state_dict(weights)
+        difference = (model(x) - reference.eval()(x)).abs().max().item()
+    assert 0 < difference < 2 / 255  # rounded weights, not other weights
+
+
+def test_init_starts_from_another_models_weights_at_step_zero(tmp_path, dataset):
+    source, out = tmp_path / "source.pt", tmp_path / "new.pt"
+    assert main(train_args(dataset, source, 4)) == 0
+    assert main(train_args(dataset, out, 1, "--init", str(source), "--lr", "1e-12")) == 0
+    started, trained = load_checkpoint(source), load_checkpoint(out)
+    assert trained["step"] == 1 and trained["init"] == {"file": "source.pt", "step": 4, "style": "style"}
+    card = render_card(trained, "new")
+    assert "| initial weights | source (style style, step 4); trained on from there |" in card
+    assert "| initial weights | random |" in render_card(started, "source") and "(stored in float32)" in card
+    assert all(torch.allclose(trained["model"][k].float(), started["model"][k].float(), atol=1e-6)
+               for k in started["model"])  # a vanishing learning rate leaves the initial weights
+    assert main(train_args(dataset, tmp_path / "x.pt", 1, "--init", str(source), "--arch", "transformer")) == 2
+    assert main(train_args(dataset, out, 2, "--init", str(source), "--resume")) == 2
 
 
 def test_resume_matches_an_uninterrupted_run(tmp_path, dataset):

@@ -61,14 +61,23 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def slim_checkpoint(path: str | Path) -> Path:
+def slim_checkpoint(path: str | Path, half: bool = False) -> Path:
     """Drop the resume-only state (Adam's moments, twice the model's size) from a checkpoint, in place.
 
     For shipping large models in the zoo: the file still rebuilds, exports and evaluates the model, and
-    `--resume` from it continues the step count with fresh optimiser moments."""
+    `--resume` from it continues the step count with fresh optimiser moments. `half` also stores the weights in
+    float16, halving the file again: the model keeps computing in float32 (loading casts the weights back), and
+    the rounding moves TransformerNet's outputs by at most one grey level. Export then stores the ONNX weights in
+    float16 too (export/half_weights.py), so the checkpoint and the ONNX file still hold the same model."""
     data = load_checkpoint(path)
     data.pop("optimizer", None)
+    if half:
+        data["model"] = {k: v.half() if v.is_floating_point() else v for k, v in data["model"].items()}
     return save_checkpoint(path, {k: v for k, v in data.items() if k not in ("format", "version")})
+
+
+def stores_half_weights(data: dict) -> bool:
+    return any(v.dtype == torch.float16 for v in data["model"].values())
 
 
 def main(argv=None) -> int:
@@ -76,11 +85,13 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description="drop the optimiser state from checkpoints (for the zoo)")
     parser.add_argument("checkpoints", nargs="+", type=Path)
+    parser.add_argument("--half", action="store_true", help="also store the weights in float16 (half the size; "
+                        "the model still computes in float32)")
     args = parser.parse_args(argv)
     try:
         for path in args.checkpoints:
             before = path.stat().st_size if path.is_file() else 0
-            slim_checkpoint(path)
+            slim_checkpoint(path, half=args.half)
             print(f"{path}: {before / 2**20:.1f} MB -> {path.stat().st_size / 2**20:.1f} MB")
     except UserError as error:
         print(f"error: {error}")

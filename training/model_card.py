@@ -9,7 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .checkpoint import load_checkpoint, model_from_checkpoint
+from .checkpoint import load_checkpoint, model_from_checkpoint, stores_half_weights
 from .macs import macs_per_pixel, parameter_count
 
 
@@ -26,6 +26,7 @@ def render_card(data: dict, name: str, quality: dict | None = None) -> str:
         f"| content set | {data['data']['folder']}: {data['data']['images']} photos "
         f"({data['data']['skipped']} unreadable skipped) |",
         f"| steps | {data['step']} x batch {train['batch_size']} x {train.get('world_size', 1)} process(es) |",
+        f"| initial weights | {_initial_weights(data.get('init'))} |",
         f"| resolution | {train['size']} px crops; style at {train['style_size']} px |",
         f"| optimiser | Adam, lr {train['lr']}, seed {train['seed']}, {train['device']}, {train['amp']} |",
         f"| loss weights | {', '.join(f'{k} {v:g}' for k, v in active.items())} |",
@@ -36,7 +37,8 @@ def render_card(data: dict, name: str, quality: dict | None = None) -> str:
         f"{train.get('temporal_weight', 0):g} (motion up to {train.get('max_shift', 0):g} px), noise std "
         f"{train['noise_std']:g} |",
         f"| model settings | {json.dumps(data['model_config'])} |",
-        f"| parameters | {parameter_count(model):,} |",
+        f"| parameters | {parameter_count(model):,} (stored in "
+        f"{'float16; computed in float32' if stores_half_weights(data) else 'float32'}) |",
         f"| MACs per output pixel | {macs_per_pixel(model):,.0f} |",
         f"| final losses (mean of the last log window) | "
         f"{', '.join(f'{k} {v:.4g}' for k, v in data.get('metrics', {}).items() if v)} |",
@@ -45,6 +47,12 @@ def render_card(data: dict, name: str, quality: dict | None = None) -> str:
         lines.append(f"| quality (benchmarks/quality.py) | output loss equals Gatys L-BFGS after "
                      f"{quality['equivalent_steps']} steps (median over {quality['photos']} held-out photos) |")
     return "\n".join(lines) + "\n"
+
+
+def _initial_weights(init: dict | None) -> str:
+    if not init:
+        return "random"
+    return f"{Path(init['file']).stem} ({init['style']} style, step {init['step']}); trained on from there"
 
 
 def main(argv=None) -> int:

@@ -38,6 +38,9 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     io.add_argument("--name", help="style name recorded in the checkpoint (default: the style file's name)")
     io.add_argument("--style-licence", default="not recorded", help="licence of the style image, for the model card")
     io.add_argument("--resume", action="store_true", help="continue from OUT if it exists")
+    io.add_argument("--init", metavar="CKPT", help="start from this checkpoint's weights (same --arch; e.g. a "
+                    "model of another style: it already makes paintings, so a new style takes fewer steps); the "
+                    "step count and optimiser start afresh")
 
     model = parser.add_argument_group("model")
     model.add_argument("--arch", choices=ARCHITECTURES, default="transformer")
@@ -78,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.resume:
         raise UserError(f"{out} exists; pass --resume to continue it or choose another --out")
+    if args.init and args.resume:
+        raise UserError("choose one of --init (new training from another model's weights) and --resume")
 
     import torch  # noqa: F401
 
@@ -91,8 +96,8 @@ def run(args: argparse.Namespace) -> int:
         amp=not args.no_amp, workers=args.workers, progress=not args.quiet)
     result = train(settings, loss_config_from_args(args), [Path(p) for p in args.style], Path(args.data), out,
                    style_weights=args.style_blend, model_settings=dict(args.model_setting), name=args.name,
-                   style_licence=args.style_licence,
-                   resume=args.resume)
+                   style_licence=args.style_licence, resume=args.resume,
+                   init=Path(args.init) if args.init else None)
     if not args.quiet:
         print(f"wrote {out} (step {result['step']}, loss {result['metrics'].get('total', float('nan')):.4g})",
               file=sys.stderr)

@@ -116,8 +116,11 @@ def _mean_across_ranks(values: torch.Tensor, dist_env: Distributed) -> torch.Ten
 
 def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Path], data: Path, out: Path,
           style_weights: Sequence[float] | None = None, model_settings: dict | None = None,
-          name: str | None = None, style_licence: str = "not recorded", resume: bool = False) -> dict:
-    """Train (or resume) a generator; returns the final checkpoint dict (without its tensors' copies)."""
+          name: str | None = None, style_licence: str = "not recorded", resume: bool = False,
+          init: Path | None = None) -> dict:
+    """Train (or resume) a generator; returns the final checkpoint dict (without its tensors' copies).
+
+    `init` starts from another checkpoint's weights (its architecture and settings) at step 0."""
     dist_env = Distributed.from_env()
     device = _setup_distributed(dist_env, resolve_device(settings.device))
     torch.manual_seed(settings.seed + dist_env.rank)
@@ -132,6 +135,13 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
         model = build_model(state["arch"], state["model_config"])
         model.load_state_dict(state["model"])
         start_step = int(state["step"])
+    elif init is not None:
+        source = load_checkpoint(init)
+        if source["arch"] != settings.arch:
+            raise UserError(f"{init} holds a {source['arch']} model; --init needs a {settings.arch} model")
+        model = build_model(source["arch"], source["model_config"])
+        model.load_state_dict(source["model"])
+        start_step = 0
     else:
         model = build_model(settings.arch, model_settings)
         start_step = 0
@@ -168,6 +178,10 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
                   "amp": str(amp_dtype).replace("torch.", "") if amp_dtype else "fp32"},
         "data": {"folder": Path(data).name, "images": len(files), "skipped": skipped},
     }
+    if init is not None:
+        base["init"] = {"file": Path(init).name, "step": int(source["step"]), "style": source["style"]["name"]}
+    elif state is not None and "init" in state:
+        base["init"] = state["init"]
     if dist_env.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         if skipped:
