@@ -17,8 +17,6 @@ import statistics
 import time
 from pathlib import Path
 
-import torch
-
 from machine import machine_info
 
 RESULTS = Path(__file__).parent / "results"

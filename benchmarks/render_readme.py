@@ -162,7 +162,8 @@ def temporal_video(result: dict) -> str:
         lines.append(f"| {r['clip']} | {r['model']} | {r['input_error']:.5f} | {r['per_frame_error']:.5f} | "
                      f"{r['stabilised_error']:.5f} | {100 * r['stabilised_reduction']:.0f}% | {style} |")
     costs = "; ".join(f"{t['stabilise_ms_p50']:.1f} ms against {t['stylise_ms_p50']:.1f} ms to stylise "
-                      f"{_scale_label(t['scale'])} (+{100 * t['overhead']:.1f}%)" for t in result["stabiliser_overhead"])
+                      f"{_scale_label(t['scale'])} (+{100 * t['overhead']:.1f}%)"
+                      for t in result["stabiliser_overhead"])
     first = result["stabiliser_overhead"][0]
     lines += ["", f"Stabiliser cost at {first['size']} with {first['model']}: {costs}; goal at most "
                   f"{100 * goals['stabiliser_overhead']:.0f}% (the Stylizer runs as `video` and `live` run it, "

@@ -137,7 +137,8 @@ def stabiliser_overhead(frames: list[np.ndarray], model: str, scale: float, repe
             stylise.append(t1 - t0)
             stabilise.append(t2 - t1)
     result = {"model": model, "size": "640x480", "scale": scale, "frames": len(stylise),
-              "stylise_ms_p50": 1e3 * statistics.median(stylise), "stabilise_ms_p50": 1e3 * statistics.median(stabilise)}
+              "stylise_ms_p50": 1e3 * statistics.median(stylise),
+              "stabilise_ms_p50": 1e3 * statistics.median(stabilise)}
     result["overhead"] = result["stabilise_ms_p50"] / result["stylise_ms_p50"]
     print(f"stabiliser at 640x480 with {model}, scale {scale:g}: stylise {result['stylise_ms_p50']:.1f} ms, "
           f"stabilise {result['stabilise_ms_p50']:.1f} ms per frame (+{100 * result['overhead']:.1f}%)")

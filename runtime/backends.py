@@ -21,7 +21,7 @@ ORT_PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 INSTALL = {"onnxruntime": "pip install onnxruntime",
            "onnxruntime-gpu": "pip uninstall -y onnxruntime && pip install onnxruntime-gpu",
            "tensorrt_rtx": "pip install tensorrt-rtx-cu13", "tensorrt": "pip install tensorrt",
-           "torch": "pip install torch"}
+           "torch": "pip install torch", "cuda-python": "pip install cuda-python"}
 
 
 def auto_ort_device(available_providers: list[str]) -> str:

@@ -52,13 +52,19 @@ def survey(gpus: int) -> list[dict]:
         rows.append({"backend": "onnxruntime", "installed": True, "version": ort.__version__, "devices": devices,
                      "providers": providers,
                      "install": None if "cuda" in devices else f"for CUDA: {INSTALL['onnxruntime-gpu']}"})
+    try:
+        cuda_python = importlib.util.find_spec("cuda.bindings") is not None  # runs engines (runtime/cuda_device.py)
+    except ModuleNotFoundError:
+        cuda_python = False
     for module in ("tensorrt", "tensorrt_rtx"):
         installed = importlib.util.find_spec(module) is not None
+        install = INSTALL[module] if not installed else None if cuda_python else \
+            f"to run engines: {INSTALL['cuda-python']}"
         rows.append({"backend": f"tensorrt ({module})", "installed": installed,
                      "version": _version(module.replace("_", "-")) or _version(module + "-cu13") if installed
                      else None,
-                     "devices": ["cuda"] if installed and gpus else [],
-                     "builds_engines": installed, "install": None if installed else INSTALL[module]})
+                     "devices": ["cuda"] if installed and gpus and cuda_python else [],
+                     "builds_engines": installed, "install": install})
     torch_installed = importlib.util.find_spec("torch") is not None
     rows.append({"backend": "torch", "installed": torch_installed, "version": _version("torch"),
                  "devices": (["cpu", "cuda"] if gpus else ["cpu"]) if torch_installed else [],
@@ -89,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
         devices = ", ".join(row["devices"]) or "-"
         notes = row["install"] or ""
         if row.get("builds_engines") and not row["devices"]:
-            notes = "builds engines ahead of time; running them needs an NVIDIA GPU"
+            notes = "builds engines ahead of time; running them needs an NVIDIA GPU" + \
+                (f" ({row['install']})" if row["install"] else "")
         if row.get("providers"):
             notes = (notes + "; " if notes else "") + "providers: " + ", ".join(row["providers"])
         print(f"{row['backend']:24s} {str(row['version'] or '-'):18s} {devices:9s} {notes}")

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
-import numpy as np
 from tqdm.auto import tqdm
 
 from .errors import UserError

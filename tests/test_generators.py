@@ -6,7 +6,7 @@ torch = pytest.importorskip("torch")
 
 from stylecast.runtime.errors import UserError  # noqa: E402
 from stylecast.training.architectures import ARCHITECTURES, build_model, model_config  # noqa: E402
-from stylecast.training.macs import macs_per_pixel, parameter_count  # noqa: E402
+from stylecast.training.macs import macs_per_pixel  # noqa: E402
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHITECTURES))

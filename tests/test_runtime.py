@@ -215,7 +215,8 @@ def test_backends_lists_what_runs_here(capsys):
     for module in ("tensorrt", "tensorrt_rtx"):
         row = rows[f"tensorrt ({module})"]
         assert row["installed"] == (importlib.util.find_spec(module) is not None)
-        assert (row["install"] is None) == row["installed"]
+        runs_engines = row["installed"] and importlib.util.find_spec("cuda.bindings") is not None
+        assert (row["install"] is None) == runs_engines  # engines run through cuda-python's device buffers
     assert rows["torch"]["installed"] == (importlib.util.find_spec("torch") is not None)
     assert report["cuda_devices"] == cuda_devices()
     expected = "cuda" if "cuda" in rows["onnxruntime"]["devices"] else "cpu"

@@ -20,7 +20,7 @@ from stylecast.runtime import color
 from stylecast.runtime.errors import UserError
 
 from .perceptual import LossConfig, PerceptualLoss
-from .tensors import bgr8_to_tensor, float_bgr_to_tensor, resize, size_for_area, tensor_to_bgr8, tensor_to_float_bgr
+from .tensors import float_bgr_to_tensor, resize, size_for_area, tensor_to_bgr8, tensor_to_float_bgr
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "style", "noise")
