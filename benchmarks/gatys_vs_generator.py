@@ -144,7 +144,8 @@ def main(argv=None) -> int:
                 rows.append(row)
                 print(f"{size:5d} px {model:24s} {photo.name:14s} generator {1e3 * row['generator_seconds']:8.1f} ms"
                       f"  Gatys {row['gatys_steps'] or '>' + str(args.max_steps)} steps "
-                      f"{row['gatys_seconds'] or float('nan'):8.1f} s  speed-up {row.get('speedup', float('nan')):8.0f}x",
+                      f"{row['gatys_seconds'] or float('nan'):8.1f} s  "
+                      f"speed-up {row.get('speedup', float('nan')):8.0f}x",
                       flush=True)
     summary = []
     for size in sorted({r["size_px"] for r in rows}):

@@ -106,7 +106,8 @@ def main(argv=None) -> int:
         "concordant_pairs": concordant_pairs(stylised),
     }
     summary["same_ranking_in_every_case"] = summary["concordant_pairs"][0] == summary["concordant_pairs"][1]
-    print(f"stylised outputs: estimated and true flow at most {100 * summary['stylised_largest_relative_difference']:.1f}% "
+    largest = 100 * summary["stylised_largest_relative_difference"]
+    print(f"stylised outputs: estimated and true flow at most {largest:.1f}% "
           f"apart; largest absolute gap {summary['largest_absolute_difference']:.5f} against stylised errors of "
           f"at least {summary['smallest_stylised_error']:.5f}; same ranking of the models in every case: "
           f"{summary['same_ranking_in_every_case']}")

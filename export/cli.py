@@ -28,7 +28,8 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--calibration", help="folder of photos for --precision int8")
     else:
         parser.add_argument("onnx", help="ONNX file written by 'stylecast export'")
-        parser.add_argument("--shapes", required=True, help="HxW or 480p/720p/1080p, comma-separated: the profile covers all of them")
+        parser.add_argument("--shapes", required=True,
+                            help="HxW or 480p/720p/1080p, comma-separated: the profile covers all of them")
         parser.add_argument("--out", help="engine file (.plan); default: the engine cache")
         parser.add_argument("--trt", choices=TRT_CHOICES, default="auto",
                             help="TensorRT module: full tensorrt, tensorrt_rtx, or the first installed")

@@ -128,7 +128,8 @@ def build_engine(onnx_path: str | Path, shapes: list[tuple[int, int]], out: str 
         errors = [parser.get_error(i) for i in range(parser.num_errors)]
         first = errors[0] if errors else None
         where = f"node {first.node_name()!r} (op {first.node_operator()})" if first else "the model"
-        raise UserError(f"{onnx_path}: {module} cannot parse {where}: {first.desc() if first else capture.logger.errors}")
+        reason = first.desc() if first else capture.logger.errors
+        raise UserError(f"{onnx_path}: {module} cannot parse {where}: {reason}")
     config = builder.create_builder_config()
     if module == "tensorrt" and precision == "fp16" and meta.precision == "fp32":
         config.set_flag(trt.BuilderFlag.FP16)

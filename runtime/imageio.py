@@ -95,7 +95,8 @@ def check_output_path(path: str | os.PathLike) -> Path:
     """Validate an output path before any long work starts: a known image extension, a creatable folder."""
     path = Path(path)
     if path.suffix.lower() not in WRITABLE_EXTENSIONS:
-        raise UserError(f"{path}: unknown output extension {path.suffix!r}; choose one of {', '.join(WRITABLE_EXTENSIONS)}")
+        raise UserError(f"{path}: unknown output extension {path.suffix!r}; choose one of "
+                        f"{', '.join(WRITABLE_EXTENSIONS)}")
     if path.is_dir():
         raise UserError(f"{path}: is a directory; give a file name")
     try:

@@ -51,7 +51,8 @@ class TextureNet(Generator):
         self.branch_norms = nn.ModuleList([instance_norm(c) for _ in range(k - 1)])
         self.joins = nn.ModuleList([_block(c * (k - s), c * (k - s)) for s in range(k - 1)])
         self.head = nn.Conv2d(c * k, 3, 1)
-        pattern = torch.rand(1, config.noise_channels, NOISE_TILE, NOISE_TILE, generator=torch.Generator().manual_seed(0))
+        seeded = torch.Generator().manual_seed(0)
+        pattern = torch.rand(1, config.noise_channels, NOISE_TILE, NOISE_TILE, generator=seeded)
         self.register_buffer("noise_tile", pattern, persistent=False)
 
     def _branch_input(self, x: torch.Tensor, scale: int) -> torch.Tensor:
