@@ -136,7 +136,7 @@ class TensorRTBackend(Backend):
         if builtin_graphs:
             config = self.engine.create_runtime_config()
             config.cuda_graph_strategy = trt.CudaGraphStrategy.WHOLE_GRAPH_CAPTURE
-            context = self.engine.create_execution_context(config)
+            context = self.engine.create_execution_context(runtime_config=config)
         else:
             context = self.engine.create_execution_context()
         self.graphs = "built-in (TensorRT-RTX)" if builtin_graphs else "captured" if cuda_graphs else "off"
