@@ -1,0 +1,44 @@
+"""The shipped zoo: every bundled ONNX file was exported from the checkpoint committed beside it (its metadata
+holds that file's SHA-256), has a model card, each style comes as LiteNet and as TransformerNet, and all the
+model files together stay under the 40 MB the repository allows them."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from stylecast.runtime.models import MODELS_DIR, bundled_names, resolve_model
+
+ZOO = Path(__file__).resolve().parent.parent / "training" / "zoo"
+LIMIT_BYTES = 40 * 2**20
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def names():
+    names = bundled_names()
+    if not names:
+        pytest.skip("no bundled models in runtime/data/models")
+    return names
+
+
+def test_every_bundled_model_comes_from_its_committed_checkpoint(names):
+    for name in names:
+        checkpoint = ZOO / f"{name}.pt"
+        assert checkpoint.is_file() and (ZOO / f"{name}.md").is_file(), name
+        meta = resolve_model(name).meta
+        assert meta.checkpoint_sha256 == sha256(checkpoint), f"{name}: re-export it (stylecast export --zoo)"
+        assert meta.parity["passed"] and meta.precision == "fp32"
+
+
+def test_each_style_ships_as_litenet_and_transformernet(names):
+    styles = {arch: {n.split("-")[0] for n in names if f"-{arch}" in n} for arch in ("lite", "transformer")}
+    assert styles["lite"] == styles["transformer"] and len(styles["lite"]) >= 4
+
+
+def test_shipped_model_files_stay_under_40_mb(names):
+    files = list(ZOO.glob("*.pt")) + list(MODELS_DIR.glob("*.onnx"))
+    assert sum(f.stat().st_size for f in files) < LIMIT_BYTES
