@@ -25,6 +25,7 @@ import torch
 
 from gatys_vs_pastiche import time_pastiche
 from machine import machine_info
+from update import updated
 
 RESULTS = Path(__file__).parent / "results"
 ZOO = Path(__file__).resolve().parents[1] / "training" / "zoo"
@@ -97,19 +98,6 @@ def plot(rows: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def updated(old: dict, new: dict, models: list[str]) -> dict:
-    """`old` with `models`' rows and summary entries replaced by `new`'s, in size order; the new run is listed
-    under "updates" so the README says which rows it measured."""
-    if old["settings"] != new["settings"]:
-        raise SystemExit(f"--update: settings differ from the existing result ({old['settings']}); rerun all")
-    for key in ("summary", "rows"):
-        kept = [r for r in old[key] if r["model"] not in models]
-        old[key] = sorted(kept + new[key], key=lambda r: r["size_px"])  # stable: models keep their order
-    old["updates"] = [u for u in old.get("updates", []) if set(u["models"]) - set(models)]
-    old["updates"].append({"models": models, "machine": new["machine"]})
-    return old
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=Path, required=True, help="folder of held-out photos")
@@ -164,7 +152,7 @@ def main(argv=None) -> int:
                            "optimizer": "lbfgs (max_iter=1)", "init": "content"},
               "summary": summary, "rows": rows}
     if args.update:
-        result = updated(json.loads(args.out.read_text()), result, models)
+        result = updated(json.loads(args.out.read_text()), result, models, order=lambda r: r["size_px"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     if args.plot:

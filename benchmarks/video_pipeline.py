@@ -18,6 +18,7 @@ from pathlib import Path
 
 from live_cpu import make_clip, stylecast_live
 from machine import machine_info
+from update import updated
 
 RESULTS = Path(__file__).parent / "results"
 RESOLUTIONS = ((640, 480), (1280, 720))
@@ -30,7 +31,11 @@ def main(argv=None) -> int:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--models", nargs="*", help="bundled model names (default: every bundled model)")
     parser.add_argument("--out", type=Path, default=RESULTS / "video_pipeline.json")
+    parser.add_argument("--update", action="store_true",
+                        help="replace only these --models' rows in an existing --out; the run is recorded")
     args = parser.parse_args(argv)
+    if args.update and not (args.models and args.out.is_file()):
+        parser.error("--update needs --models and an existing --out")
 
     from stylecast.runtime.models import bundled_names
 
@@ -52,12 +57,17 @@ def main(argv=None) -> int:
                     print(f"{width}x{height} {model:28s} {row['options']:12s} {row['fps']:5.1f} fps  inference p50 "
                           f"{row['p50_ms']['inference']:6.1f} ms  end-to-end p50 {row['p50_ms']['end_to_end']:6.1f} ms"
                           f"  dropped {row['dropped_frames']}", flush=True)
+    result = {"benchmark": "video_pipeline",
+              "machine": machine_info(("onnxruntime", "opencv-python-headless", "numpy")),
+              "settings": {"video": args.video.name, "frames": args.frames,
+                           "source": "resized clip played at 30 fps"},
+              "rows": rows}
+    if args.update:
+        resolutions = [f"{w}x{h}" for w, h in RESOLUTIONS]
+        result = updated(json.loads(args.out.read_text()), result, args.models,
+                         order=lambda r: resolutions.index(r["resolution"]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"benchmark": "video_pipeline",
-                                    "machine": machine_info(("onnxruntime", "opencv-python-headless", "numpy")),
-                                    "settings": {"video": args.video.name, "frames": args.frames,
-                                                 "source": "resized clip played at 30 fps"},
-                                    "rows": rows}, indent=1) + "\n")
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {args.out}")
     return 0
 

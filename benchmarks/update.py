@@ -1,0 +1,21 @@
+"""Replacing some models' rows in a committed result (`--update`), so that adding a model, or re-measuring one
+whose run was disturbed, does not mean rerunning every other model for half an hour."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+
+def updated(old: dict, new: dict, models: list[str], order: Callable[[dict], object]) -> dict:
+    """`old` with `models`' entries in every list of rows replaced by `new`'s, sorted by `order` (stable: models
+    keep their order within it); the new run is listed under "updates", so the README says which rows it
+    measured, and an earlier update whose models were all measured again is dropped."""
+    if old["settings"] != new["settings"]:
+        raise SystemExit(f"--update: settings differ from the existing result ({old['settings']}); rerun all")
+    for key in ("summary", "rows"):
+        if key in new:
+            kept = [r for r in old[key] if r["model"] not in models]
+            old[key] = sorted(kept + new[key], key=order)
+    old["updates"] = [u for u in old.get("updates", []) if set(u["models"]) - set(models)]
+    old["updates"].append({"models": models, "machine": new["machine"]})
+    return old
