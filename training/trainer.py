@@ -29,7 +29,7 @@ from stylecast.runtime.imageio import read_image, write_image
 from stylecast.runtime.samples import SAMPLE_CONTENT
 
 from .architectures import build_model, model_config
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from .dataset import CropDataset, StepBatches, find_images
 from .device import resolve_device
 from .motion import next_frame, random_affine, temporal_loss
@@ -132,15 +132,13 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
     if state is not None:
         if state["arch"] != settings.arch:
             raise UserError(f"{out} holds a {state['arch']} model; resume it with --arch {state['arch']}")
-        model = build_model(state["arch"], state["model_config"])
-        model.load_state_dict(state["model"])
+        model = model_from_checkpoint(state)
         start_step = int(state["step"])
     elif init is not None:
         source = load_checkpoint(init)
         if source["arch"] != settings.arch:
             raise UserError(f"{init} holds a {source['arch']} model; --init needs a {settings.arch} model")
-        model = build_model(source["arch"], source["model_config"])
-        model.load_state_dict(source["model"])
+        model = model_from_checkpoint(source)
         start_step = 0
     else:
         model = build_model(settings.arch, model_settings)
