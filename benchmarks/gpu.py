@@ -107,14 +107,15 @@ def variants(checkpoint: Path, device: str, tmp: Path) -> dict[str, tuple[str, C
     out["torch.compile fp16 (max-autotune, CUDA graphs)"] = ("fp16", torch_variant(
         torch.compile(fp16, mode="max-autotune", dynamic=False)))
 
-    from stylecast.export.onnx_export import export_checkpoint, read_metadata
+    from stylecast.export.onnx_export import export_checkpoint
+    from stylecast.runtime.models import read_model_metadata
 
     onnx_path = tmp / "model_fp16.onnx"
     export_checkpoint(checkpoint, onnx_path, precision="fp16")
     try:
         from stylecast.runtime.backends import OnnxRuntimeBackend
 
-        backend = OnnxRuntimeBackend(onnx_path, read_metadata(onnx_path), device="cuda")
+        backend = OnnxRuntimeBackend(onnx_path, read_model_metadata(onnx_path), device="cuda")
         out["onnxruntime CUDA EP fp16 (IO binding)"] = ("fp16", lambda frame: (lambda: backend.run(frame[None])))
     except Exception as error:  # noqa: BLE001 - report why the row is missing, do not stop the benchmark
         out["onnxruntime CUDA EP fp16 (IO binding)"] = ("fp16", str(error).splitlines()[0])
@@ -124,7 +125,7 @@ def variants(checkpoint: Path, device: str, tmp: Path) -> dict[str, tuple[str, C
 
         plan = tmp / "model.plan"
         build_engine(onnx_path, [SIZES["720p"], SIZES["1080p"]], out=plan, trt_choice="tensorrt_rtx")
-        engine = TensorRTBackend(plan, read_metadata(onnx_path))
+        engine = TensorRTBackend(plan, read_model_metadata(onnx_path))
         out["TensorRT-RTX engine fp16"] = ("fp16", lambda frame: (lambda: engine.run(frame[None])))
     except Exception as error:  # noqa: BLE001
         out["TensorRT-RTX engine fp16"] = ("fp16", f"does not run here: {str(error).splitlines()[0]}")

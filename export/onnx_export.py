@@ -157,9 +157,3 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, layout: str = "bg
     proto.producer_name, proto.producer_version = "stylecast", __version__
     write_atomic(out, proto.SerializeToString())
     return parity
-
-
-def read_metadata(path: str | Path) -> ModelMetadata:
-    onnx = _require("onnx")
-    model = onnx.load(str(path), load_external_data=False)
-    return ModelMetadata.from_props({p.key: p.value for p in model.metadata_props}, str(path))

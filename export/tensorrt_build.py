@@ -23,9 +23,9 @@ from stylecast.runtime.bench import parse_resolution
 from stylecast.runtime.engine_sidecar import FORMAT, FORMAT_VERSION, sidecar_path
 from stylecast.runtime.errors import UserError
 from stylecast.runtime.imageio import write_atomic
+from stylecast.runtime.models import read_model_metadata
 from stylecast.training.checkpoint import file_sha256
 
-from .onnx_export import read_metadata
 
 TRT_CHOICES = ("auto", "tensorrt", "tensorrt_rtx")
 INSTALL = {"tensorrt": "pip install tensorrt", "tensorrt_rtx": "pip install tensorrt-rtx-cu13"}
@@ -93,7 +93,7 @@ def build_engine(onnx_path: str | Path, shapes: list[tuple[int, int]], out: str 
                  cache_dir: str | Path | None = None, target: str | None = None) -> dict:
     """Build (or reuse from the cache) an engine; returns its sidecar dict (with 'engine' and 'cached')."""
     onnx_path = Path(onnx_path)
-    meta = read_metadata(onnx_path)
+    meta = read_model_metadata(onnx_path)
     trt, module = import_tensorrt(trt_choice)
     precision = precision or meta.precision
     if module == "tensorrt_rtx" and precision != meta.precision:

@@ -80,7 +80,10 @@ class OnnxRuntimeBackend(Backend):
         options.log_severity_level = 3
         if not spin:  # idle threads sleep at once instead of spin-waiting for the next run
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(path), options, providers=[provider])
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=[provider])
+        except Exception as error:  # noqa: BLE001 - onnxruntime raises several types for bad files
+            raise UserError(f"{path}: not a loadable ONNX model ({str(error).splitlines()[0][:160]})") from None
         self.input_name = self.session.get_inputs()[0].name
         self.device = device
         self.ort = ort

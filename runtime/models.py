@@ -12,6 +12,7 @@ from typing import NamedTuple
 from .engine_sidecar import read_sidecar
 from .errors import UserError
 from .model_metadata import ModelMetadata
+from .onnx_metadata import read_onnx_metadata
 
 MODELS_DIR = Path(__file__).resolve().parent / "data" / "models"
 DEFAULT_MODEL = "starry_night-lite"
@@ -30,16 +31,7 @@ def bundled_names() -> list[str]:
 def read_model_metadata(path: Path) -> ModelMetadata:
     if path.suffix == ".plan":
         return ModelMetadata.from_props(read_sidecar(path).get("metadata", {}), str(path))
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.log_severity_level = 3
-    try:
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # noqa: BLE001 - onnxruntime raises several types for bad files
-        raise UserError(f"{path}: not a loadable ONNX model ({str(error).splitlines()[0][:160]})") from None
-    return ModelMetadata.from_props(session.get_modelmeta().custom_metadata_map, str(path))
+    return ModelMetadata.from_props(read_onnx_metadata(path), str(path))
 
 
 def resolve_model(spec: str | None) -> ModelFile:

@@ -14,9 +14,10 @@ from conftest import synthetic_photo  # noqa: E402
 from helpers import make_checkpoint  # noqa: E402
 from stylecast.export import parity as parity_mod  # noqa: E402
 from stylecast.export.graph import ExportGraph  # noqa: E402
-from stylecast.export.onnx_export import export_checkpoint, read_metadata  # noqa: E402
+from stylecast.export.onnx_export import export_checkpoint  # noqa: E402
 from stylecast.runtime.cli import main  # noqa: E402
 from stylecast.runtime.errors import UserError  # noqa: E402
+from stylecast.runtime.models import read_model_metadata  # noqa: E402
 from stylecast.training.checkpoint import file_sha256, load_checkpoint, model_from_checkpoint  # noqa: E402
 
 ARCHS = ("transformer", "lite", "texture")
@@ -48,7 +49,7 @@ def test_onnx_matches_pytorch_within_one_grey_level(exported, arch):
 @pytest.mark.parametrize("arch", ARCHS)
 def test_metadata_round_trip(exported, arch):
     ckpt, onnx_path, report = exported[arch]
-    meta = read_metadata(onnx_path)
+    meta = read_model_metadata(onnx_path)
     data = load_checkpoint(ckpt)
     assert (meta.arch, meta.model_config, meta.style_name) == (arch, data["model_config"], f"test-{arch}")
     assert meta.layout == "bgr8" and meta.precision == "fp32" and meta.train_size == 64
@@ -67,7 +68,7 @@ def test_float_layout_within_1e_4(exported_model):
 def test_fp16_psnr_at_least_40_db(exported_model):
     _, path, report = exported_model("transformer", "bgr8", "fp16")
     assert report["worst"]["psnr"] >= 40.0
-    assert read_metadata(path).precision == "fp16"
+    assert read_model_metadata(path).precision == "fp16"
 
 
 def test_int8_runs_and_reports_psnr(tmp_path):
@@ -105,7 +106,7 @@ def test_onnx_without_stylecast_metadata_is_refused(tmp_path):
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
     onnx.save(helper.make_model(graph), tmp_path / "plain.onnx")
     with pytest.raises(UserError, match="not a stylecast model"):
-        read_metadata(tmp_path / "plain.onnx")
+        read_model_metadata(tmp_path / "plain.onnx")
 
 
 def test_export_cli(capsys, tmp_path):
@@ -136,7 +137,7 @@ def test_half_weight_checkpoint_exports_half_the_file_with_the_same_outputs(tmp_
     casts = [n for n in proto.graph.node if n.op_type == "Cast" and n.name.endswith("_to_fp32")]
     assert len(stored_half) == len(casts) >= 8  # every conv weight
     assert (tmp_path / "half.onnx").stat().st_size < 0.6 * (tmp_path / "full.onnx").stat().st_size
-    assert read_metadata(tmp_path / "half.onnx").precision == "fp32"  # it still computes in float32
+    assert read_model_metadata(tmp_path / "half.onnx").precision == "fp32"  # it still computes in float32
     image = synthetic_photo(37, 53)[None]
     outputs = [ort.InferenceSession(str(tmp_path / f"{name}.onnx"), providers=["CPUExecutionProvider"])
                .run(None, {"image": image})[0].astype(int) for name in ("full", "half")]
@@ -261,4 +262,4 @@ def test_every_bundled_model_builds_a_tensorrt_rtx_engine(trt_rtx, tmp_path):
         result = build_engine(MODELS_DIR / f"{name}.onnx", SHAPES, out=tmp_path / f"{name}.plan",
                               trt_choice="tensorrt_rtx", cache_dir=tmp_path / "cache")
         assert result["layers"] > 10 and (tmp_path / f"{name}.plan").stat().st_size > 100_000
-        assert read_metadata(MODELS_DIR / f"{name}.onnx").parity["passed"]
+        assert read_model_metadata(MODELS_DIR / f"{name}.onnx").parity["passed"]

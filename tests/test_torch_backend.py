@@ -10,9 +10,9 @@ pytest.importorskip("onnxscript")
 
 from conftest import synthetic_photo  # noqa: E402
 from stylecast.export.graph import ExportGraph  # noqa: E402
-from stylecast.export.onnx_export import read_metadata  # noqa: E402
 from stylecast.export.parity import TOLERANCE, psnr  # noqa: E402
 from stylecast.runtime.errors import UserError  # noqa: E402
+from stylecast.runtime.models import read_model_metadata  # noqa: E402
 from stylecast.runtime.torch_backend import TorchBackend  # noqa: E402
 from stylecast.training.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
 
@@ -37,7 +37,7 @@ def reference_and_input(ckpt, layout, height=37, width=53):
 @pytest.mark.parametrize("arch,layout,precision", CASES)
 def test_torch_backend_matches_the_pytorch_model(exported_model, arch, layout, precision):
     ckpt, path, _ = exported_model(arch, layout, precision)
-    backend = TorchBackend(path, read_metadata(path), device="cpu")
+    backend = TorchBackend(path, read_model_metadata(path), device="cpu")
     batch, expected = reference_and_input(ckpt, layout)
     actual = backend.run(batch)
     assert actual.shape == expected.shape and actual.dtype == expected.dtype
