@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from collections import defaultdict
 
 STAGES = ("capture_wait", "preprocess", "inference", "postprocess", "stabilize", "output", "end_to_end")
@@ -48,12 +47,10 @@ def start_frame(stylizer, frame, log: LatencyLog):
 def finish_frame(stylizer, pending, log: LatencyLog, frame_filter=None, reset: bool = False):
     """The second half, on the output thread of `live` and `video`: finishing and the stabiliser (reset first
     when `reset`, e.g. after a model switch), timed into `log`."""
-    styled = stylizer.finish(pending)
+    if frame_filter is not None and reset:
+        frame_filter.reset()
+    styled = stylizer.finish(pending, frame_filter)
     log.add("postprocess", pending.times.postprocess)
     if frame_filter is not None:
-        start = time.perf_counter()
-        if reset:
-            frame_filter.reset()
-        styled = frame_filter(pending.frame, styled)
-        log.add("stabilize", time.perf_counter() - start)
+        log.add("stabilize", pending.times.stabilize)
     return styled

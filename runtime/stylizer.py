@@ -28,11 +28,12 @@ class StageTimes:
 
     preprocess: float = 0.0
     inference: float = 0.0
+    stabilize: float = 0.0  # the temporal filter, when `finish` is given one
     postprocess: float = 0.0
 
     @property
     def total(self) -> float:
-        return self.preprocess + self.inference + self.postprocess
+        return self.preprocess + self.inference + self.stabilize + self.postprocess
 
 
 @dataclass
@@ -128,10 +129,19 @@ class Stylizer:
         times = StageTimes(preprocess=t1 - t0, inference=time.perf_counter() - t1)
         return Pending(frame, net_in, out, replace(opts), times)
 
-    def finish(self, pending: Pending) -> np.ndarray:
-        """Upsample, restore colour and blend a started frame (with the options it was started with)."""
-        t2 = time.perf_counter()
+    def finish(self, pending: Pending, frame_filter=None) -> np.ndarray:
+        """Upsample, restore colour and blend a started frame (with the options it was started with).
+
+        `frame_filter(network_input, network_output) -> output` (the temporal Stabilizer) runs first, at the
+        network's resolution: with --scale 0.5 it handles a quarter of the pixels, and the guided upsampling that
+        follows takes its fine detail from the current input frame, which does not flicker (at 640x480 the
+        stabiliser costs 10 ms per frame after upsampling, about 3 ms before it, with the same flicker)."""
         frame, net_in, out, opts = pending.frame, pending.net_in, pending.network_out, pending.options
+        if frame_filter is not None and not pending.done:
+            t = time.perf_counter()
+            out = frame_filter(net_in, out)
+            pending.times.stabilize = time.perf_counter() - t
+        t2 = time.perf_counter()
         if not pending.done:
             if opts.scale < 1.0:
                 out = guided_upsample(out, net_in, frame)  # the guide is luminance, so colour preservation agrees

@@ -97,6 +97,23 @@ def test_scale_runs_at_low_resolution_and_returns_full_size(model_path):
     assert out.shape == image.shape and stylizer.times.inference > 0
 
 
+def test_frame_filter_runs_at_the_networks_resolution_before_upsampling(model_path):
+    image = synthetic_photo(96, 128)
+    stylizer = Stylizer(model=str(model_path), options=StylizeOptions(scale=0.5))
+    seen = []
+
+    def grey(network_input, network_output):
+        seen.append((network_input.shape, network_output.shape))
+        return np.full_like(network_output, 100)
+
+    pending = stylizer.start(image)
+    out = stylizer.finish(pending, grey)
+    assert seen == [((48, 64, 3), (48, 64, 3))]
+    np.testing.assert_array_equal(out, guided_upsample(np.full((48, 64, 3), 100, np.uint8), pending.net_in, image))
+    assert pending.times.stabilize > 0 and pending.times.total == pytest.approx(
+        pending.times.preprocess + pending.times.inference + pending.times.stabilize + pending.times.postprocess)
+
+
 def test_stream_and_stage_times(model_path):
     stylizer = Stylizer(model=str(model_path))
     frames = [synthetic_photo(32, 32, seed=s) for s in range(3)]
@@ -142,6 +159,7 @@ def test_stylize_cli_file_folder_stdin_json(capsys, tmp_path, model_path, monkey
 @pytest.mark.parametrize("problem, message", [
     ("missing", "no such file"), ("text", "not an image"), ("model_text", "not a loadable ONNX model"),
     ("model_plain", "not a stylecast model"), ("model_name", "unknown model 'nope'"),
+    ("model_bad_graph", "not a loadable ONNX model"),
 ])
 def test_stylize_bad_inputs_exit_2_with_one_line_and_no_output(capsys, tmp_path, model_path, problem, message):
     photo = tmp_path / "p.png"
@@ -165,6 +183,12 @@ def test_stylize_bad_inputs_exit_2_with_one_line_and_no_output(capsys, tmp_path,
         onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=9),
                   tmp_path / "plain.onnx")
         model = str(tmp_path / "plain.onnx")
+    elif problem == "model_bad_graph":  # stylecast's metadata, but a graph onnxruntime refuses
+        onnx = pytest.importorskip("onnx")
+        proto = onnx.load(str(model_path))
+        proto.graph.node[0].op_type = "NoSuchOperator"
+        onnx.save(proto, tmp_path / "bad.onnx")
+        model = str(tmp_path / "bad.onnx")
     else:
         model = "nope"
     out = tmp_path / "result.png"
