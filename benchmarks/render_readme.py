@@ -171,7 +171,10 @@ def temporal_video(result: dict) -> str:
     first = result["stabiliser_overhead"][0]
     lines += ["", f"Stabiliser cost at {first['size']} with {first['model']}: {costs}; goal at most "
                   f"{100 * goals['stabiliser_overhead']:.0f}% (the Stylizer runs as `video` and `live` run it, "
-                  f"its threads not spin-waiting).", "", _machine_line(result["machine"])]
+                  f"its threads not spin-waiting)."]
+    if "timing_machine" in result:
+        lines += ["", f"Stabiliser cost: {_machine_line(result['timing_machine'])}"]
+    lines += ["", _runs(result)]
     return "\n".join(lines)
 
 

@@ -8,11 +8,14 @@ frames by DIS, occlusions masked by the forward-backward check) of
   - per-frame stylisation;
   - the same with the runtime stabiliser (`--stabilize`).
 Style is checked too: the style loss (the model's own loss configuration and style image, from its checkpoint)
-of stabilised frames against per-frame ones, on every 10th frame from the 6th. Goals (issue 7): stabilised error at least 50%
-below per-frame, style loss at most 10% higher; temporal-loss models ('-stable') below their base model per frame.
-Finally, the stabiliser's own cost at 640x480: time of stylise + stabilise against stylise alone, same frames.
+of stabilised frames against per-frame ones, on every 10th frame from the 6th. Goals (issue 7): stabilised error
+at least 50% below per-frame, style loss at most 10% higher; temporal-loss models ('-stable') below their base model
+per frame. Finally, the stabiliser's own cost at 640x480: time of stylise + stabilise against stylise alone, same
+frames.
 
     python benchmarks/temporal_video.py --video ../shared/data/video --styles ../shared/data/styles
+    python benchmarks/temporal_video.py ... --models M1 M2 --update     # re-measure some models' rows
+    python benchmarks/temporal_video.py ... --timing-only               # re-measure the stabiliser's cost
 
 Writes benchmarks/results/temporal_video.json.
 """
@@ -29,6 +32,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from machine import machine_info
+from update import updated
 
 RESULTS = Path(__file__).parent / "results"
 ZOO = Path(__file__).resolve().parents[1] / "training" / "zoo"
@@ -141,6 +145,16 @@ def stabiliser_overhead(frames: list[np.ndarray], model: str, scale: float, repe
     return result
 
 
+def stabiliser_costs(clip: Path, models: list[str]) -> list[dict]:
+    """The stabiliser's cost at full resolution and with --scale 0.5, with the default model if it is among
+    `models`."""
+    from stylecast.runtime.models import DEFAULT_MODEL
+
+    frames = read_clip(clip, 40, 10_000)
+    model = DEFAULT_MODEL if DEFAULT_MODEL in models else models[0]
+    return [stabiliser_overhead(frames, model, scale) for scale in (1.0, 0.5)]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, required=True, help="folder with the clips and frames_sintel_raft/")
@@ -150,24 +164,37 @@ def main(argv=None) -> int:
     parser.add_argument("--width", type=int, default=640, help="largest frame width")
     parser.add_argument("--out", type=Path, default=RESULTS / "temporal_video.json")
     parser.add_argument("--timing-only", action="store_true",
-                        help="measure only the stabiliser's cost and update it in an existing --out")
+                        help="measure only the stabiliser's cost and replace it in an existing --out")
+    parser.add_argument("--update", action="store_true",
+                        help="measure only these --models' rows and replace them in an existing --out")
     args = parser.parse_args(argv)
+    if (args.update or args.timing_only) and not args.out.is_file():
+        parser.error("--update and --timing-only need an existing --out")
+    if args.update and not args.models:
+        parser.error("--update needs --models")
 
-    from stylecast.runtime.models import DEFAULT_MODEL, bundled_names
+    from stylecast.runtime.models import bundled_names
 
     models = args.models or bundled_names()
     clips = [args.video / "frames_sintel_raft"] + sorted(p for p in args.video.iterdir()
                                                           if p.suffix in (".mp4", ".avi"))
-    rows = json.loads(args.out.read_text())["rows"] if args.timing_only else []
-    for clip in clips if not args.timing_only else []:
-        frames = read_clip(clip, args.frames, args.width)
-        rows += evaluate_clip(clip.name, frames, models, args.styles)
-    timing_clip, timing_model = read_clip(clips[1], 40, 10_000), DEFAULT_MODEL if DEFAULT_MODEL in models \
-        else models[0]
-    timing = [stabiliser_overhead(timing_clip, timing_model, scale) for scale in (1.0, 0.5)]
+    settings = {"frames": args.frames, "width": args.width}
+    old = json.loads(args.out.read_text()) if args.update or args.timing_only else None
+    if args.timing_only:
+        result = {**old, "stabiliser_overhead": stabiliser_costs(clips[1], models),
+                  "timing_machine": machine_info()}
+    else:
+        rows = []
+        for clip in clips:
+            rows += evaluate_clip(clip.name, read_clip(clip, args.frames, args.width), models, args.styles)
+        result = {"machine": machine_info(), "settings": settings, "goals": GOALS, "rows": rows}
+        if args.update:
+            order = [c.name for c in clips]
+            result = updated(old, result, models, order=lambda r: (order.index(r["clip"]), r["model"]))
+        else:
+            result["stabiliser_overhead"] = stabiliser_costs(clips[1], models)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine_info(), "goals": GOALS, "rows": rows,
-                                    "stabiliser_overhead": timing}, indent=2) + "\n")
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")
     return 0
 
