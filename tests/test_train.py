@@ -17,6 +17,7 @@ from conftest import synthetic_painting, synthetic_photo  # noqa: E402
 from stylecast.runtime.cli import main  # noqa: E402
 from stylecast.training.architectures import build_model  # noqa: E402
 from stylecast.training.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
+from stylecast.training.generator import saturation  # noqa: E402
 from stylecast.training.model_card import render_card  # noqa: E402
 from stylecast.training.perceptual import LossConfig, PerceptualLoss  # noqa: E402
 from stylecast.training.tensors import bgr8_to_tensor  # noqa: E402
@@ -54,6 +55,8 @@ def test_training_lowers_the_loss_on_held_out_images(tmp_path, dataset):
     assert main(train_args(dataset, out, 40)) == 0
     data = load_checkpoint(out)
     assert data["step"] == 40 and data["data"] == {"folder": "photos", "images": 6, "skipped": 1}
+    # Johnson et al.'s depth: relu5_1 makes generators paint the painting's objects (see loss_options.py)
+    assert list(data["loss_config"]["style_layers"]) == ["relu1_1", "relu2_1", "relu3_1", "relu4_1"]
     # Same seed, same config: the trainer's initial model.
     torch.manual_seed(0)
     initial = build_model("lite", {"width": 4, "residual_blocks": 1}).eval()
@@ -154,6 +157,41 @@ def test_stability_terms_are_logged_and_recorded(tmp_path, dataset, flag):
     assert all(float(row["consistency"]) > 0 for row in read_log(out))
     train = torch.load(out, weights_only=True)["train"]
     assert train[flag[2:].replace("-", "_")] == 10.0
+
+
+def test_saturation_penalises_only_values_beyond_the_bound():
+    z = torch.tensor([-5.0, -2.0, 0.0, 3.5], requires_grad=True)
+    value = saturation(z)
+    assert value.item() == pytest.approx((2.0**2 + 0.5**2) / 4)
+    value.backward()
+    assert z.grad.tolist() == pytest.approx([-1.0, 0.0, 0.0, 0.25])  # 2 (|z| - 3) sign(z) / 4
+
+
+def test_saturation_reaches_a_blob_that_the_perceptual_loss_cannot():
+    """A generator whose output sits deep in the tanh's tail (the white-blob failure): the perceptual loss's
+    gradient there is below Adam's epsilon (1e-8), so training never moves it; the saturation term's is not."""
+    torch.manual_seed(0)
+    model = build_model("lite", {"width": 4, "residual_blocks": 1})
+    last = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][-1]
+    with torch.no_grad():
+        last.weight.mul_(0.01)
+        last.bias.fill_(12.0)
+    photo = bgr8_to_tensor(synthetic_photo(32, 32, seed=3))
+    loss = PerceptualLoss(LossConfig(content_layers=("relu2_2",)), [bgr8_to_tensor(synthetic_painting(64, 64))])
+    image, z = model(photo, with_preactivation=True)
+    perceptual = torch.autograd.grad(loss(image, loss.content_targets(photo)).total, last.bias, retain_graph=True)[0]
+    penalty = torch.autograd.grad(saturation(z), last.bias)[0]
+    assert perceptual.abs().max() < 1e-8 and penalty.min() > 5  # 2 (12 - 3) / 3 channels = 6
+
+
+def test_saturation_weight_is_logged_and_recorded(tmp_path, dataset):
+    for weight, out in [("1", tmp_path / "on.pt"), ("0", tmp_path / "off.pt")]:
+        assert main(train_args(dataset, out, 2, "--saturation-weight", weight)) == 0
+        assert torch.load(out, weights_only=True)["train"]["saturation_weight"] == float(weight)
+        assert f"| saturation term | weight {weight} (pre-tanh values beyond +-3) |" in render_card(
+            load_checkpoint(out), "m")
+    assert all(float(row["saturation"]) == 0 for row in read_log(tmp_path / "off.pt"))
+    assert main(train_args(dataset, tmp_path / "neg.pt", 2, "--saturation-weight", "-1")) == 2
 
 
 def test_noise_and_temporal_weights_are_exclusive(capsys, tmp_path, dataset):

@@ -19,14 +19,28 @@ class Generator(nn.Module):
     def body(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, with_preactivation: bool = False):
+        """The image; with `with_preactivation`, also the values before the tanh (for `saturation`)."""
         # Branch-free on purpose: the same code exports to ONNX with symbolic height and width.
         height, width = x.shape[-2], x.shape[-1]
         x = F.pad(x, (0, padding(width, self.stride), 0, padding(height, self.stride)), mode="replicate")
-        y = self.body(x)
+        z = self.body(x)
         # Scaled tanh (Johnson et al. 2016): a bounded output, so the loss sees exactly the image that is shown.
-        y = (torch.tanh(y) + 1.0) * 0.5
-        return y[..., :height, :width]
+        y = ((torch.tanh(z) + 1.0) * 0.5)[..., :height, :width]
+        return (y, z[..., :height, :width]) if with_preactivation else y
+
+
+SATURATION_BOUND = 3.0  # tanh(3) = 0.995: the bound still reaches 0 and 255 within one grey level
+
+
+def saturation(preactivation: torch.Tensor, bound: float = SATURATION_BOUND) -> torch.Tensor:
+    """Mean squared excess of the pre-tanh values beyond +-bound.
+
+    Deep in the tanh's flat tails the gradient vanishes (tanh'(10) = 8e-9), so a region that drifts there during
+    training is out of reach of every other loss and stays as a flat white or black blob, the instance-norm
+    "droplet" that Johnson-style generators are known for. This term is zero wherever the output is in the live
+    range and pulls saturated regions back, where the content and style losses can act on them again."""
+    return F.relu(preactivation.float().abs() - bound).square().mean()
 
 
 def padding(side, stride: int):

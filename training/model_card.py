@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from .checkpoint import load_checkpoint, model_from_checkpoint, stores_half_weights
+from .generator import SATURATION_BOUND
 from .macs import macs_per_pixel, parameter_count
 
 
@@ -36,6 +37,8 @@ def render_card(data: dict, name: str, quality: dict | None = None) -> str:
         f"| stability terms | noise weight {train['noise_weight']:g}, temporal weight "
         f"{train.get('temporal_weight', 0):g} (motion up to {train.get('max_shift', 0):g} px), noise std "
         f"{train['noise_std']:g} |",
+        f"| saturation term | weight {train.get('saturation_weight', 0):g} (pre-tanh values beyond "
+        f"+-{SATURATION_BOUND:g}) |",
         f"| model settings | {json.dumps(data['model_config'])} |",
         f"| parameters | {parameter_count(model):,} (stored in "
         f"{'float16; computed in float32' if stores_half_weights(data) else 'float32'}) |",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from stylecast.runtime.errors import UserError
 
-from .loss_options import add_loss_arguments, float_list, loss_config_from_args
+from .loss_options import GENERATOR_STYLE_LAYERS, add_loss_arguments, float_list, loss_config_from_args
 
 ARCHITECTURES = ("transformer", "lite", "texture")  # kept in step with architectures.py (a test checks)
 
@@ -61,6 +61,9 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
                      help="temporal loss: stylise a moved, noisy copy and penalise its difference from the "
                      "first output moved the same way (stable video; exclusive with --noise-weight)")
     run.add_argument("--max-shift", type=float, default=4.0, help="largest motion in pixels for that loss")
+    run.add_argument("--saturation-weight", type=float, default=1.0,
+                     help="penalise output values deep in the tanh's flat tails, where no other loss reaches "
+                     "them (flat white blobs); 0 turns it off")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     run.add_argument("--no-amp", action="store_true", help="full fp32 on CUDA (default: mixed precision)")
     run.add_argument("--workers", type=int, default=0, help="data loading processes")
@@ -68,7 +71,8 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     run.add_argument("--preview-every", type=int, default=500)
     run.add_argument("--log-every", type=int, default=50)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_loss_arguments(parser, content=True, content_layers="relu2_2", style_weight=5.0, tv_weight=0.0)
+    add_loss_arguments(parser, content=True, content_layers="relu2_2", style_weight=5.0, tv_weight=0.0,
+                       style_layers=GENERATOR_STYLE_LAYERS)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
         arch=args.arch, steps=args.steps, batch_size=args.batch_size, size=args.size, style_size=args.style_size,
         lr=args.lr, seed=args.seed, checkpoint_every=args.checkpoint_every, preview_every=args.preview_every,
         log_every=args.log_every, noise_weight=args.noise_weight, noise_std=args.noise_std,
-        temporal_weight=args.temporal_weight, max_shift=args.max_shift, device=args.device,
+        temporal_weight=args.temporal_weight, max_shift=args.max_shift, saturation_weight=args.saturation_weight,
+        device=args.device,
         amp=not args.no_amp, workers=args.workers, progress=not args.quiet)
     result = train(settings, loss_config_from_args(args), [Path(p) for p in args.style], Path(args.data), out,
                    style_weights=args.style_blend, model_settings=dict(args.model_setting), name=args.name,

@@ -31,13 +31,14 @@ from stylecast.runtime.samples import SAMPLE_CONTENT
 from .architectures import build_model, model_config
 from .checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from .dataset import CropDataset, StepBatches, find_images
+from .generator import saturation
 from .device import resolve_device
 from .motion import next_frame, random_affine, temporal_loss
 from .perceptual import LossConfig, PerceptualLoss
 from .tensors import bgr8_to_tensor, fit_size, resize, tensor_to_bgr8
 
 LOG_FIELDS = ("step", "seconds", "images_per_second", "total", "content", "style", "tv", "histogram", "stats",
-              "consistency")
+              "consistency", "saturation")
 
 
 @dataclass
@@ -56,6 +57,7 @@ class TrainSettings:
     noise_std: float = 0.04  # in 0..1 image units, about 10 grey levels
     temporal_weight: float = 0.0
     max_shift: float = 4.0  # pixels of motion between the synthetic frames of the temporal loss
+    saturation_weight: float = 1.0  # keeps the output out of the tanh's dead tails (see generator.saturation)
     device: str = "auto"
     amp: bool = True  # mixed precision on CUDA; ignored on the CPU
     workers: int = 0
@@ -65,9 +67,10 @@ class TrainSettings:
         for name in ("steps", "batch_size", "size", "style_size", "checkpoint_every", "preview_every", "log_every"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name.replace('_', '-')} must be at least 1")
-        if self.lr <= 0 or min(self.noise_weight, self.noise_std, self.temporal_weight, self.max_shift) < 0:
-            raise UserError("lr must be positive; noise and temporal weights, noise std and max shift must not be "
-                            "negative")
+        if self.lr <= 0 or min(self.noise_weight, self.noise_std, self.temporal_weight, self.max_shift,
+                               self.saturation_weight) < 0:
+            raise UserError("lr must be positive; noise, temporal and saturation weights, noise std and max shift "
+                            "must not be negative")
         if self.noise_weight > 0 and self.temporal_weight > 0:
             raise UserError("choose one of noise weight and temporal weight: the temporal loss's second frame "
                             "already carries the noise")
@@ -208,14 +211,17 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
                 if settings.consistency_weight > 0:  # one forward over both views (instance norm keeps them apart)
                     theta = random_affine(x.shape[0], settings.size, settings.max_shift, device=device) \
                         if settings.temporal_weight > 0 else None
-                    y, y_next = network(torch.cat([x, next_frame(x, theta, settings.noise_std)])).chunk(2)
+                    both, z = network(torch.cat([x, next_frame(x, theta, settings.noise_std)]),
+                                      with_preactivation=True)
+                    y, y_next = both.chunk(2)
                 else:
-                    y = network(x)
+                    y, z = network(x, with_preactivation=True)
                 terms = loss_fn(y, loss_fn.content_targets(x))
                 consistency = terms.total.new_zeros(())
                 if settings.consistency_weight > 0:
                     consistency = settings.consistency_weight * temporal_loss(y.float(), y_next.float(), theta)
-                total = terms.total + consistency
+                saturated = settings.saturation_weight * saturation(z)
+                total = terms.total + consistency + saturated
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(total).backward()
             scaler.step(optimizer)
@@ -223,7 +229,7 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
             if not torch.isfinite(total):
                 raise UserError(f"training diverged at step {step} (loss {float(total)}); lower --lr or the weights")
             sums += torch.stack([total, terms.content, terms.style, terms.tv, terms.histogram, terms.stats,
-                                 consistency]).float().detach()
+                                 consistency, saturated]).float().detach()
             window_steps += 1
             bar.update(1)
             if step % settings.log_every == 0 or step == settings.steps:
