@@ -8,6 +8,7 @@ Goals: at least 100 for TransformerNet, at least 50 for LiteNet.
 
     python benchmarks/quality.py --models training/zoo --styles ../shared/data/styles \
         --photos ../shared/data/demo [--size 256] [--max-steps 300]
+    python benchmarks/quality.py --models training/zoo/a.pt training/zoo/b.pt ... --update   # re-measure some
 
 Writes benchmarks/results/quality.json.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 import torch
 
 from machine import machine_info
+from update import updated
 
 RESULTS = Path(__file__).parent / "results"
 GOALS = {"transformer": 100, "lite": 50}
@@ -76,15 +78,20 @@ def evaluate_model(path: Path, styles_dir: Path, photos: list[Path], size: int, 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", default="training/zoo", help="folder of checkpoints (.pt) or one checkpoint")
+    parser.add_argument("--models", nargs="+", default=["training/zoo"],
+                        help="checkpoints (.pt) and folders of them")
     parser.add_argument("--styles", required=True, help="folder holding the models' style images")
     parser.add_argument("--photos", required=True, help="folder of held-out photos")
     parser.add_argument("--max-photos", type=int, help="use only the first N photos (sorted by name)")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--max-steps", type=int, default=300)
     parser.add_argument("--out", default=str(RESULTS / "quality.json"))
+    parser.add_argument("--update", action="store_true",
+                        help="replace only these --models' entries in an existing --out; the run is recorded")
     args = parser.parse_args(argv)
-    models = [Path(args.models)] if args.models.endswith(".pt") else sorted(Path(args.models).glob("*.pt"))
+    models = [m for arg in map(Path, args.models) for m in ([arg] if arg.suffix == ".pt" else sorted(arg.glob("*.pt")))]
+    if args.update and not (Path(args.out).is_file() and all(m.suffix == ".pt" for m in map(Path, args.models))):
+        parser.error("--update needs checkpoint files as --models and an existing --out")
     photos = sorted(p for p in Path(args.photos).iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
     photos = photos[:args.max_photos] if args.max_photos else photos
     results = [evaluate_model(m, Path(args.styles), photos, args.size, args.max_steps) for m in models]
@@ -92,6 +99,9 @@ def main(argv=None) -> int:
                "settings": {"size": args.size, "max_steps": args.max_steps, "optimizer": "lbfgs (max_iter=1)",
                             "init": "content", "photos": [p.name for p in photos]},
                "models": results}
+    if args.update:
+        payload = updated(json.loads(Path(args.out).read_text()), payload, [r["model"] for r in results],
+                          order=lambda r: r["model"])
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(payload, indent=1) + "\n")
     for r in results:

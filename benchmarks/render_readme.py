@@ -55,7 +55,7 @@ def quality(result: dict) -> str:
                               for r in m["rows"])
         lines.append(f"| {m['model']} | {m['arch']} | {m['steps_trained']} | {m['equivalent_steps']} steps | "
                      f"{m['goal']} | {per_photo} |")
-    lines += ["", _machine_line(result["machine"])]
+    lines += ["", _runs(result)]
     return "\n".join(lines)
 
 

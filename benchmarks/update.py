@@ -12,7 +12,7 @@ def updated(old: dict, new: dict, models: list[str], order: Callable[[dict], obj
     measured, and an earlier update whose models were all measured again is dropped."""
     if old["settings"] != new["settings"]:
         raise SystemExit(f"--update: settings differ from the existing result ({old['settings']}); rerun all")
-    for key in ("summary", "rows"):
+    for key in ("summary", "rows", "models"):
         if key in new:
             kept = [r for r in old[key] if r["model"] not in models]
             old[key] = sorted(kept + new[key], key=order)
