@@ -4,7 +4,8 @@ Each stylised frame is blended with the previous STABILISED frame warped along t
 (a recursive filter along motion trajectories), where the flow is reliable. The flow is computed at reduced
 resolution with DIS ultrafast; reliability is a photometric test (the warped previous input must match the
 current input), cheaper than a second flow for a forward-backward check. At occlusions the current frame is used
-as it is; at scene cuts (most pixels unreliable) the filter resets.
+as it is; at scene cuts (most pixels unreliable) the filter resets. Stylizer.finish runs it at the network's
+resolution, before any guided upsampling (--scale).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class StabilizerSettings:
     """Defaults chosen with benchmarks/temporal_video.py: a finer flow and bicubic warping keep brush strokes
     aligned and sharp, which both lowers flicker and keeps the style loss near per-frame output."""
 
-    flow_width: int = 320  # the flow is computed at this width (half of 640x480 on each side)
+    flow_width: int = 320  # the flow is computed at most this wide (half of 640x480; all of it at --scale 0.5)
     weight: float = 0.65  # share of the warped previous output where the flow is reliable
     interpolation: str = "cubic"  # of the previous output: bilinear softens strokes at every frame
     tolerance: float = 12.0  # grey levels: a larger input mismatch after warping marks a pixel unreliable
@@ -53,7 +54,10 @@ class Stabilizer:
         h, w = frame.shape[:2]
         small_w = min(w, s.flow_width)
         small_h = max(1, round(h * small_w / w))
-        small = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), (small_w, small_h), interpolation=cv2.INTER_AREA)
+        same = (small_w, small_h) == (w, h)  # e.g. --scale 0.5 at 640x480: the network's 320x240 is small already
+        small = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        if not same:
+            small = cv2.resize(small, (small_w, small_h), interpolation=cv2.INTER_AREA)
         previous_input, previous_output = self.previous_input, self.previous_output
         self.previous_input = small
         if previous_input is None or previous_input.shape != small.shape or previous_output.shape != styled.shape:
@@ -67,9 +71,10 @@ class Stabilizer:
             self.resets += 1
             self.previous_output = styled
             return styled
-        # scaled to full-resolution pixels while still small (cheaper than two strided passes at full size)
-        flow = cv2.resize(backward * np.float32((w / small_w, h / small_h)), (w, h), interpolation=cv2.INTER_LINEAR)
-        alpha = cv2.resize(cv2.blur(reliable, (3, 3)) * np.float32(s.weight), (w, h), interpolation=cv2.INTER_LINEAR)
+        flow, alpha = backward, cv2.blur(reliable, (3, 3)) * np.float32(s.weight)
+        if not same:  # scaled to full-resolution pixels while still small (cheaper than strided passes at full size)
+            flow = cv2.resize(flow * np.float32((w / small_w, h / small_h)), (w, h), interpolation=cv2.INTER_LINEAR)
+            alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
         warped = warp(previous_output, flow, s.interpolation)
         out = cv2.blendLinear(warped, styled, alpha, 1.0 - alpha)
         self.previous_output = out
