@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import synthetic_photo
-from stylecast.runtime.stabilizer import Stabilizer
+from stylecast.runtime.stabilizer import Stabilizer, StabilizerSettings
 from stylecast.runtime.temporal import inside, warp, warping_error
 
 
@@ -51,10 +51,11 @@ def flicker(frames, seed=0, amount=25):
             for f in frames]
 
 
-def test_stabiliser_halves_warping_error_on_a_flickering_moving_video():
+@pytest.mark.parametrize("flow_width", [320, 64])  # flow at the frames' 128 px, or at half of it and upscaled
+def test_stabiliser_halves_warping_error_on_a_flickering_moving_video(flow_width):
     frames = moving_frames(count=8, shift=2)
     styled = flicker(frames)
-    stabilizer = Stabilizer()
+    stabilizer = Stabilizer(StabilizerSettings(flow_width=flow_width))
     stable = [stabilizer(f, s) for f, s in zip(frames, styled)]
     raw_error, stable_error = warping_error(frames, styled), warping_error(frames, stable)
     assert stable_error < 0.5 * raw_error, (raw_error, stable_error)
