@@ -12,4 +12,8 @@ def __getattr__(name):
         from . import stylizer
 
         return getattr(stylizer, name)
+    if name == "Stabilizer":
+        from .stabilizer import Stabilizer
+
+        return Stabilizer
     raise AttributeError(name)

@@ -154,7 +154,8 @@ class Stylizer:
         self.times = pending.times
         return out
 
-    def stream(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        """Stylise frames from any iterable (a video reader, a camera loop) lazily, one at a time."""
+    def stream(self, frames: Iterable[np.ndarray], frame_filter=None) -> Iterator[np.ndarray]:
+        """Stylise frames from any iterable (a video reader, a camera loop) lazily, one at a time; pass a
+        Stabilizer() as `frame_filter` for less flicker."""
         for frame in frames:
-            yield self.stylize(frame)
+            yield self.finish(self.start(frame), frame_filter)

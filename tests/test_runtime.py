@@ -121,6 +121,19 @@ def test_stream_and_stage_times(model_path):
     assert len(outs) == 3 and stylizer.times.total >= stylizer.times.inference > 0
 
 
+def test_stream_with_a_stabilizer_filters_the_per_frame_outputs(model_path):
+    from stylecast.runtime import Stabilizer
+
+    photo = synthetic_photo(48, 64)
+    frames = [np.roll(photo, 2 * t, axis=1) for t in range(4)]  # a pan: the stabiliser blends along it
+    stylizer = Stylizer(model=str(model_path))
+    expected_filter = Stabilizer()
+    expected = [expected_filter(f, stylizer.stylize(f)) for f in frames]
+    outs = list(stylizer.stream(frames, Stabilizer()))
+    assert all(np.array_equal(a, b) for a, b in zip(outs, expected))
+    assert not np.array_equal(outs[2], stylizer.stylize(frames[2]))  # it did blend
+
+
 def test_bad_options_and_frames(model_path):
     with pytest.raises(UserError, match="strength"):
         StylizeOptions(strength=1.5)
