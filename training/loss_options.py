@@ -8,10 +8,6 @@ from __future__ import annotations
 import argparse
 
 GATYS_STYLE_LAYERS = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
-# Generators leave out relu5_1, as Johnson et al. 2016 did (they used conv1-conv4): its features see object-sized
-# structure, and a TransformerNet matching them paints the painting's objects into every photo (Starry Night's
-# moon became a bright blob on each output; fine-tuning without relu5_1 removed it in 40 steps).
-GENERATOR_STYLE_LAYERS = "relu1_1,relu2_1,relu3_1,relu4_1"
 
 
 def layer_list(text: str) -> tuple[str, ...]:
@@ -26,14 +22,13 @@ def float_list(text: str) -> tuple[float, ...]:
 
 
 def add_loss_arguments(parser: argparse.ArgumentParser, *, content: bool, content_layers: str = "relu4_2",
-                       style_weight: float = 5.0, tv_weight: float = 0.0,
-                       style_layers: str = GATYS_STYLE_LAYERS) -> None:
+                       style_weight: float = 5.0, tv_weight: float = 0.0) -> None:
     group = parser.add_argument_group("loss")
     if content:
         group.add_argument("--content-weight", type=float, default=1.0)
         group.add_argument("--content-layers", type=layer_list, default=layer_list(content_layers))
     group.add_argument("--style-weight", type=float, default=style_weight)
-    group.add_argument("--style-layers", type=layer_list, default=layer_list(style_layers))
+    group.add_argument("--style-layers", type=layer_list, default=layer_list(GATYS_STYLE_LAYERS))
     group.add_argument("--style-layer-weights", type=float_list, metavar="W,W,...",
                        help="relative weight of each style layer (default: equal)")
     group.add_argument("--tv-weight", type=float, default=tv_weight, help="total variation")

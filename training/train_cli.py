@@ -12,7 +12,7 @@ from pathlib import Path
 
 from stylecast.runtime.errors import UserError
 
-from .loss_options import GENERATOR_STYLE_LAYERS, add_loss_arguments, float_list, loss_config_from_args
+from .loss_options import add_loss_arguments, float_list, loss_config_from_args
 
 ARCHITECTURES = ("transformer", "lite", "texture")  # kept in step with architectures.py (a test checks)
 
@@ -71,8 +71,7 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     run.add_argument("--preview-every", type=int, default=500)
     run.add_argument("--log-every", type=int, default=50)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_loss_arguments(parser, content=True, content_layers="relu2_2", style_weight=5.0, tv_weight=0.0,
-                       style_layers=GENERATOR_STYLE_LAYERS)
+    add_loss_arguments(parser, content=True, content_layers="relu2_2", style_weight=5.0, tv_weight=0.0)
 
 
 def run(args: argparse.Namespace) -> int:
