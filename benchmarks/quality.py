@@ -89,7 +89,8 @@ def main(argv=None) -> int:
     parser.add_argument("--update", action="store_true",
                         help="replace only these --models' entries in an existing --out; the run is recorded")
     args = parser.parse_args(argv)
-    models = [m for arg in map(Path, args.models) for m in ([arg] if arg.suffix == ".pt" else sorted(arg.glob("*.pt")))]
+    models = [m for arg in map(Path, args.models)
+              for m in ([arg] if arg.suffix == ".pt" else sorted(arg.glob("*.pt")))]
     if args.update and not (Path(args.out).is_file() and all(m.suffix == ".pt" for m in map(Path, args.models))):
         parser.error("--update needs checkpoint files as --models and an existing --out")
     photos = sorted(p for p in Path(args.photos).iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))

@@ -45,8 +45,8 @@ def main(argv=None) -> int:
             clip = Path(tmp) / f"clip_{width}x{height}.avi"
             make_clip(args.video, args.frames, (width, height), clip)
             models = args.models or bundled_names()
-            # Discarded: the first run after writing a clip measured 26 fps where a later one measured 30
-            # (the encoder's work and the fresh file still settling); no model should pay for that.
+            # Discarded warm-up on each fresh clip: the first model measured should not also pay for first-read
+            # costs (file cache, decoder start-up).
             stylecast_live(clip, min(args.frames, 60), models[0], [])
             for model in models:
                 for extra in ([], ["--scale", "0.5"]):

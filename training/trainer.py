@@ -31,8 +31,8 @@ from stylecast.runtime.samples import SAMPLE_CONTENT
 from .architectures import build_model, model_config
 from .checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from .dataset import CropDataset, StepBatches, find_images
-from .generator import saturation
 from .device import resolve_device
+from .generator import saturation
 from .motion import next_frame, random_affine, temporal_loss
 from .perceptual import LossConfig, PerceptualLoss
 from .tensors import bgr8_to_tensor, fit_size, resize, tensor_to_bgr8
