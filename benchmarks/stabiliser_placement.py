@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 
 from machine import machine_info
-from temporal_video import read_clip
+from temporal_video import clips_in, read_clip
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -37,8 +37,7 @@ def main(argv=None) -> int:
     from stylecast.runtime.stylizer import StylizeOptions, Stylizer
     from stylecast.runtime.temporal import input_flows, warping_error
 
-    clips = [args.video / "frames_sintel_raft"] + sorted(p for p in args.video.iterdir()
-                                                          if p.suffix in (".mp4", ".avi"))
+    clips = clips_in(args.video)
     stylizer = Stylizer(model=args.model, options=StylizeOptions(scale=0.5))
     rows = []
     for clip in clips:

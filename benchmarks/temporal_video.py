@@ -57,6 +57,11 @@ def read_clip(path: Path, frames: int, width: int) -> list[np.ndarray]:
     return images
 
 
+def clips_in(folder: Path) -> list[Path]:
+    """The Sintel frame sequence first, then the video files, in name order."""
+    return [folder / "frames_sintel_raft"] + sorted(p for p in folder.iterdir() if p.suffix in (".mp4", ".avi"))
+
+
 class StyleLoss:
     """The style term of a shipped model's own loss, from its checkpoint (training code: benchmarks may use it)."""
 
@@ -176,8 +181,7 @@ def main(argv=None) -> int:
     from stylecast.runtime.models import bundled_names
 
     models = args.models or bundled_names()
-    clips = [args.video / "frames_sintel_raft"] + sorted(p for p in args.video.iterdir()
-                                                          if p.suffix in (".mp4", ".avi"))
+    clips = clips_in(args.video)
     settings = {"frames": args.frames, "width": args.width}
     old = json.loads(args.out.read_text()) if args.update or args.timing_only else None
     if args.timing_only:

@@ -96,9 +96,10 @@ class Stylizer:
         out = self.runner.run(np.ascontiguousarray(batch))[0]
         return (np.clip(out.transpose(1, 2, 0)[:, :, ::-1], 0, 1) * 255 + 0.5).astype(np.uint8)
 
-    def stylize(self, frame: np.ndarray) -> np.ndarray:
-        """HxWx3 uint8 BGR in, the same out (resized only if max_size asks for it)."""
-        return self.finish(self.start(frame))
+    def stylize(self, frame: np.ndarray, frame_filter=None) -> np.ndarray:
+        """HxWx3 uint8 BGR in, the same out (resized only if max_size asks for it); `frame_filter` as in
+        `finish`."""
+        return self.finish(self.start(frame), frame_filter)
 
     def start(self, frame: np.ndarray) -> Pending:
         """Preprocess and run the network now; `finish` does the rest. Split so that a live loop can upsample
@@ -159,4 +160,4 @@ class Stylizer:
         """Stylise frames from any iterable (a video reader, a camera loop) lazily, one at a time; pass a
         Stabilizer() as `frame_filter` for less flicker."""
         for frame in frames:
-            yield self.finish(self.start(frame), frame_filter)
+            yield self.stylize(frame, frame_filter)
