@@ -19,7 +19,7 @@ from .model_metadata import ModelMetadata
 BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
 ORT_PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 INSTALL = {"onnxruntime": "pip install onnxruntime",
-           "onnxruntime-gpu": "pip uninstall -y onnxruntime && pip install onnxruntime-gpu",
+           "onnxruntime-gpu": "pip uninstall -y onnxruntime && pip install 'onnxruntime-gpu[cuda,cudnn]'",
            "tensorrt_rtx": "pip install tensorrt-rtx-cu13", "tensorrt": "pip install tensorrt",
            "torch": "pip install torch", "cuda-python": "pip install cuda-python"}
 
@@ -80,10 +80,15 @@ class OnnxRuntimeBackend(Backend):
         options.log_severity_level = 3
         if not spin:  # idle threads sleep at once instead of spin-waiting for the next run
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if device == "cuda" and hasattr(ort, "preload_dlls"):
+            ort.preload_dlls()  # CUDA and cuDNN from the nvidia-* pip packages (torch's), where those are the ones
         try:
             self.session = ort.InferenceSession(str(path), options, providers=[provider])
         except Exception as error:  # noqa: BLE001 - onnxruntime raises several types for bad files
             raise UserError(f"{path}: not a loadable ONNX model ({str(error).splitlines()[0][:160]})") from None
+        if provider not in self.session.get_providers():  # onnxruntime falls back to the CPU with a mere warning
+            raise UserError(f"onnxruntime could not start its {provider} (CUDA 13 or cuDNN 9 missing? "
+                            f"{INSTALL['onnxruntime-gpu']}); not running on the CPU instead")
         self.input_name = self.session.get_inputs()[0].name
         self.device = device
         self.ort = ort

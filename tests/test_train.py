@@ -88,6 +88,17 @@ def test_resume_continues_the_step_count(tmp_path, dataset):
     assert [int(row["step"]) for row in read_log(out)] == list(range(1, 9))
 
 
+def test_time_limit_stops_with_a_checkpoint_and_a_log_row(tmp_path, dataset):
+    out = tmp_path / "model.pt"
+    # 0.00001 minutes is over after the first step: the run stops there, checkpointed, long before --steps
+    assert main(train_args(dataset, out, 1000, "--time-limit", "0.00001", "--log-every", "50")) == 0
+    data = load_checkpoint(out)
+    assert data["step"] == 1 and data["train"]["time_limit"] == 0.00001
+    assert [int(row["step"]) for row in read_log(out)] == [1] and np.isfinite(data["metrics"]["total"])
+    assert main(train_args(dataset, out, 3, "--resume")) == 0  # and it resumes from there
+    assert load_checkpoint(out)["step"] == 3
+
+
 def test_slimmed_checkpoint_keeps_the_model_and_still_resumes(tmp_path, dataset):
     from stylecast.training.checkpoint import main as checkpoint_main
 
@@ -209,6 +220,7 @@ def test_bad_training_inputs(capsys, tmp_path, dataset):
         (train_args(dataset, out, 2)[:4] + [str(empty)] + train_args(dataset, out, 2)[5:], "no readable"),
         (train_args(dataset, out, 2)[:2] + [str(tmp_path / "missing.png")] + train_args(dataset, out, 2)[3:],
          "no such file"),
+        (train_args(dataset, out, 2, "--time-limit", "0"), "time-limit must be positive"),
     ]
     for argv, message in cases:
         assert main(argv) == 2

@@ -64,6 +64,9 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     run.add_argument("--saturation-weight", type=float, default=1.0,
                      help="penalise output values deep in the tanh's flat tails, where no other loss reaches "
                      "them (flat white blobs); 0 turns it off")
+    run.add_argument("--time-limit", type=float, metavar="MINUTES",
+                     help="stop after this many minutes of training, with a checkpoint (for a rented GPU's "
+                     "slot; without it the run ends at --steps)")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     run.add_argument("--no-amp", action="store_true", help="full fp32 on CUDA (default: mixed precision)")
     run.add_argument("--workers", type=int, default=0, help="data loading processes")
@@ -96,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         lr=args.lr, seed=args.seed, checkpoint_every=args.checkpoint_every, preview_every=args.preview_every,
         log_every=args.log_every, noise_weight=args.noise_weight, noise_std=args.noise_std,
         temporal_weight=args.temporal_weight, max_shift=args.max_shift, saturation_weight=args.saturation_weight,
-        device=args.device,
+        device=args.device, time_limit=args.time_limit,
         amp=not args.no_amp, workers=args.workers, progress=not args.quiet)
     result = train(settings, loss_config_from_args(args), [Path(p) for p in args.style], Path(args.data), out,
                    style_weights=args.style_blend, model_settings=dict(args.model_setting), name=args.name,

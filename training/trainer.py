@@ -62,11 +62,14 @@ class TrainSettings:
     amp: bool = True  # mixed precision on CUDA; ignored on the CPU
     workers: int = 0
     progress: bool = True
+    time_limit: float | None = None  # minutes; stop (with a checkpoint) at the first step past it
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "size", "style_size", "checkpoint_every", "preview_every", "log_every"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name.replace('_', '-')} must be at least 1")
+        if self.time_limit is not None and self.time_limit <= 0:
+            raise UserError("time-limit must be positive (minutes)")
         if self.lr <= 0 or min(self.noise_weight, self.noise_std, self.temporal_weight, self.max_shift,
                                self.saturation_weight) < 0:
             raise UserError("lr must be positive; noise, temporal and saturation weights, noise std and max shift "
@@ -232,7 +235,9 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
                                  consistency, saturated]).float().detach()
             window_steps += 1
             bar.update(1)
-            if step % settings.log_every == 0 or step == settings.steps:
+            stop = _time_is_up(started, settings.time_limit, dist_env, device)
+            last = stop or step == settings.steps
+            if step % settings.log_every == 0 or last:
                 means = (_mean_across_ranks(sums.clone(), dist_env) / window_steps).tolist()
                 elapsed = time.perf_counter() - window_start
                 rate = window_steps * settings.batch_size * dist_env.world / max(elapsed, 1e-9)
@@ -243,10 +248,14 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
                                            *(round(v, 6) for v in means)])
                 sums.zero_()
                 window_start, window_steps = time.perf_counter(), 0
-            if dist_env.main and (step % settings.preview_every == 0 or step == settings.steps):
+            if dist_env.main and (step % settings.preview_every == 0 or last):
                 _save_preview(model, preview, run_dir / "previews" / f"step_{step:06d}.jpg")
-            if step % settings.checkpoint_every == 0 or step == settings.steps:
+            if step % settings.checkpoint_every == 0 or last:
                 final = checkpoint(step, metrics)
+            if stop:
+                if dist_env.main:
+                    tqdm.write(f"time limit of {settings.time_limit:g} min reached at step {step}; checkpoint saved")
+                break
         if dist_env.world > 1:  # rank 0 is still writing files: tearing gloo down under it can abort a rank
             import torch.distributed as dist
 
@@ -258,6 +267,21 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
 
             dist.destroy_process_group()
     return final
+
+
+def _time_is_up(started: float, limit_minutes: float | None, dist_env: Distributed, device: torch.device) -> bool:
+    """Whether the run's time limit has passed; with several processes, as soon as it has for any of them, so
+    that all stop at the same step (a rank left waiting in an all-reduce would hang)."""
+    if limit_minutes is None:
+        return False
+    up = time.perf_counter() - started >= 60 * limit_minutes
+    if dist_env.world > 1:
+        import torch.distributed as dist
+
+        flag = torch.tensor([float(up)], device=device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        up = bool(flag.item())
+    return up
 
 
 @torch.no_grad()
