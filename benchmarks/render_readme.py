@@ -178,9 +178,43 @@ def temporal_video(result: dict) -> str:
     return "\n".join(lines)
 
 
+def gpu(result: dict) -> str:
+    peaks = result.get("peaks") or {}
+    lines = [f"Every way to run a generator on {result['machine']['gpu']}, one 8-bit BGR frame per call from host "
+             f"memory to host memory (median of timed calls after warm-up; share of the peak: dense "
+             f"{peaks.get('fp16', 0) / 1e12:.0f} TFLOP/s fp16, {peaks.get('fp32', 0) / 1e12:.0f} fp32, "
+             f"{peaks.get('bandwidth', 0) / 1e12:.2f} TB/s):", "",
+             "| model | variant | size | p50 | fps | TFLOP/s (of peak) | GB/s (of peak) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in result["rows"]:
+        if "error" in r:
+            lines.append(f"| {r['model']} | {r['variant']} | {r['size']} | {r['error'][:150]} | | | |")
+            continue
+        lines.append(f"| {r['model']} | {r['variant']} | {r['size']} | {r['p50_ms']:.2f} ms | {r['fps']:.0f} | "
+                     f"{r['tflops']:.1f} ({100 * r.get('of_peak_flops', 0):.1f}%) | {r['bandwidth_gbs']:.0f} "
+                     f"({100 * r.get('of_peak_bandwidth', 0):.1f}%) |")
+    m = result["machine"]
+    lines += ["", f"Machine: {m['gpu']}, {m['cpu']}, {m['cores']} cores; torch {m['packages'].get('torch')}, "
+                  f"onnxruntime-gpu for the onnxruntime rows. Measured {m['date']} with `{m['command']}`."]
+    return "\n".join(lines)
+
+
+def bench_gpu(result: dict) -> str:
+    lines = [f"`stylecast bench` on {result['device']} (onnxruntime CUDA execution provider, IO binding; each "
+             f"call synchronised):", "",
+             "| model | resolution | p50 | p95 | p99 | fps | first call (load + build) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in result["output"]["results"]:
+        lines.append(f"| {r['model']} | {r['width']}x{r['height']} | {r['p50_ms']:.2f} ms | {r['p95_ms']:.2f} ms | "
+                     f"{r['p99_ms']:.2f} ms | {r['fps']:.0f} | {r['first_call_ms']:.0f} ms |")
+    lines += ["", f"Measured {result['date']} with `{result['command']}` ({result['note']})."]
+    return "\n".join(lines)
+
+
 RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "live_cpu": live_cpu,
              "gatys_vs_generator": gatys_vs_generator, "peers": peers, "video_pipeline": video_pipeline,
-             "temporal_sintel": temporal_sintel, "temporal_video": temporal_video}
+             "temporal_sintel": temporal_sintel, "temporal_video": temporal_video, "gpu": gpu,
+             "bench_gpu": bench_gpu}
 
 
 def render(readme: str) -> str:

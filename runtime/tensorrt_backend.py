@@ -112,6 +112,20 @@ class EngineRunner:
         self.slots.clear()
 
 
+def recording_logger(trt):
+    """A TensorRT logger that keeps the error messages, so a failure can name its cause in one line."""
+    class RecordingLogger(trt.ILogger):
+        def __init__(self):
+            trt.ILogger.__init__(self)
+            self.errors: list[str] = []
+
+        def log(self, severity, message):
+            if int(severity) <= int(trt.ILogger.Severity.ERROR):
+                self.errors.append(message)
+
+    return RecordingLogger()
+
+
 class TensorRTBackend(Backend):
     name = "tensorrt"
 
@@ -129,9 +143,12 @@ class TensorRTBackend(Backend):
 
         device = CudaDevice()
         self.sidecar = sidecar
-        self.engine = trt.Runtime(trt.Logger(trt.Logger.ERROR)).deserialize_cuda_engine(Path(path).read_bytes())
-        if self.engine is None:
-            raise UserError(f"{path}: {module} could not load this engine; rebuild it with 'stylecast build-engine'")
+        logger = recording_logger(trt)
+        self.engine = trt.Runtime(logger).deserialize_cuda_engine(Path(path).read_bytes())
+        if self.engine is None:  # TensorRT says why only through its logger (e.g. a GPU TensorRT-RTX does not support)
+            why = logger.errors[0].split(": ", 1)[-1][:300] if logger.errors else "rebuild it with 'stylecast " \
+                "build-engine'"
+            raise UserError(f"{path}: {module} could not load this engine ({why})")
         builtin_graphs = cuda_graphs and hasattr(trt, "CudaGraphStrategy")  # TensorRT-RTX
         if builtin_graphs:
             config = self.engine.create_runtime_config()

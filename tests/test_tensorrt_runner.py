@@ -113,3 +113,16 @@ def test_without_graphs_every_run_executes_and_old_shapes_are_freed():
     assert device.frees == 4 and len(run.slots) == MAX_SHAPES  # two oldest shapes' buffers freed
     run.close()
     assert device.frees == 2 * (MAX_SHAPES + 2) and not device.memory
+
+
+def test_engine_load_errors_are_kept_for_the_message():
+    """TensorRT reports why an engine does not load (a GPU TensorRT-RTX does not support, a foreign file) only
+    through its logger; the backend's logger keeps those lines so the one-line error can name the cause."""
+    import pytest
+
+    trt = pytest.importorskip("tensorrt_rtx")
+    from stylecast.runtime.tensorrt_backend import recording_logger
+
+    logger = recording_logger(trt)
+    assert trt.Runtime(logger).deserialize_cuda_engine(b"not an engine" * 64) is None
+    assert logger.errors and "Serialization" in logger.errors[0]

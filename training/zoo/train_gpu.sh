@@ -1,0 +1,29 @@
+#!/bin/bash
+# How the shipped zoo was trained: all twelve models at once on one GPU (an H100; the run that made the zoo also
+# had four TransformerNets with --style-weight 1 beside them, 16 processes in all), each for a fixed time rather
+# than a fixed step count, then resumed once for a little more:
+#
+#   bash training/zoo/train_gpu.sh CONTENT_DIR STYLES_DIR OUT_DIR 15      # minutes per run
+#   EXTRA=--resume bash training/zoo/train_gpu.sh CONTENT_DIR STYLES_DIR OUT_DIR 3.3
+#
+# then, per model: python -m stylecast.training.checkpoint [--half] OUT_DIR/NAME.pt (--half for transformers),
+# copy into training/zoo/, `stylecast export --zoo`, `python -m stylecast.training.model_card`.
+# The TransformerNets leave relu5_1 out of the style loss (README, "Shipped models": it brings their blobs sooner).
+set -u
+DATA=$1 STYLES=$2 OUT=$3 LIMIT=${4:-15}
+mkdir -p "$OUT"
+export OMP_NUM_THREADS=1
+LIC="Public domain painting; digital reproduction of a 2D PD artwork (PD-Art)"
+common=(--data "$DATA" --size 256 --batch-size 8 --style-size 512 --steps 200000 --time-limit "$LIMIT"
+        --checkpoint-every 500 --preview-every 500 --log-every 50 --quiet --workers 1 --device cuda
+        --style-weight 2 --style-licence "$LIC" ${EXTRA:-})
+train() { local out=$1; shift; stylecast train --out "$OUT/$out.pt" "${common[@]}" "$@" > "$OUT/$out.log" 2>&1 & }
+for pair in starry_night:vangogh_starry_night great_wave:hokusai_great_wave the_scream:munch_the_scream \
+            composition_vii:kandinsky_composition_vii; do
+  name=${pair%%:*} style=$STYLES/${pair#*:}.jpg
+  train "$name-transformer" --name "$name" --style "$style" --arch transformer \
+    --style-layers relu1_1,relu2_1,relu3_1,relu4_1
+  train "$name-lite" --name "$name" --style "$style" --arch lite
+  train "$name-lite-stable" --name "$name" --style "$style" --arch lite --temporal-weight 60
+done
+wait
