@@ -146,9 +146,10 @@ class TensorRTBackend(Backend):
         logger = recording_logger(trt)
         self.engine = trt.Runtime(logger).deserialize_cuda_engine(Path(path).read_bytes())
         if self.engine is None:  # TensorRT says why only through its logger (e.g. a GPU TensorRT-RTX does not support)
-            why = logger.errors[0].split(": ", 1)[-1][:300] if logger.errors else "rebuild it with 'stylecast " \
-                "build-engine'"
-            raise UserError(f"{path}: {module} could not load this engine ({why})")
+            reason = "rebuild it with 'stylecast build-engine'"
+            if logger.errors:
+                reason = logger.errors[0].split(": ", 1)[-1][:300]
+            raise UserError(f"{path}: {module} could not load this engine ({reason})")
         builtin_graphs = cuda_graphs and hasattr(trt, "CudaGraphStrategy")  # TensorRT-RTX
         if builtin_graphs:
             config = self.engine.create_runtime_config()
