@@ -44,6 +44,19 @@ def painting_file(tmp_path):
     return path
 
 
+@pytest.fixture
+def dataset(tmp_path):
+    """A training folder (six photos, one nested level, one unreadable file) and a style image, for the trainer."""
+    folder = tmp_path / "photos"
+    (folder / "nested").mkdir(parents=True)
+    for i in range(6):
+        cv2.imwrite(str(folder / ("nested" if i % 2 else "") / f"p{i}.png"), synthetic_photo(48, 64, seed=i))
+    (folder / "broken.jpg").write_text("not an image")
+    style = tmp_path / "style.png"
+    cv2.imwrite(str(style), synthetic_painting(64, 64))
+    return folder, style
+
+
 @pytest.fixture(scope="session")
 def exported_model(tmp_path_factory):
     """`exported_model(arch, layout, precision)` -> (checkpoint, onnx path, parity report), each combination

