@@ -5,9 +5,10 @@ plainly blurs every edge. The guided filter fits, in each small window at low re
 content's luminance to each stylised channel (q = a * I + b); the maps' coefficients are smooth, so they are
 upsampled and applied to the full-resolution luminance, which puts the content's sharp edges back.
 
-It runs on every live frame at --scale, so it is written in OpenCV calls (one pass each, no numpy broadcasting
-temporaries) and works on 3-channel float images throughout; the 0..255 scaling is folded into the coefficients
-so the full-resolution work is two resizes, one multiply and one saturating add.
+It runs on every live frame at --scale, so it is written for speed: the guide's statistics (mean, variance and
+its reciprocal) are single-channel, computed once rather than per colour channel, and are widened to three
+channels once, as one-pass OpenCV calls need; the 0..255 scaling is folded into the coefficients so the
+full-resolution work is two resizes, one multiply and one saturating add.
 """
 
 from __future__ import annotations
@@ -29,14 +30,15 @@ def guided_upsample(stylised_low: np.ndarray, content_low: np.ndarray, content_f
                     radius: int = 1, eps: float = 1e-3) -> np.ndarray:
     """Upsample uint8 BGR `stylised_low` to the size of `content_full`, guided by the content's luminance."""
     scale = np.float32(1 / 255)
-    guide = _gray3(content_low).astype(np.float32) * scale
+    guide = cv2.cvtColor(content_low, cv2.COLOR_BGR2GRAY).astype(np.float32) * scale
     p = stylised_low.astype(np.float32) * scale
     mean_i = _box(guide, radius)
+    inv_var = 1.0 / (_box(cv2.multiply(guide, guide), radius) - cv2.multiply(mean_i, mean_i) + np.float32(eps))
+    guide3, mean_i3, inv_var3 = (cv2.merge((x, x, x)) for x in (guide, mean_i, inv_var))
     mean_p = _box(p, radius)
-    cov_ip = _box(cv2.multiply(p, guide), radius) - cv2.multiply(mean_i, mean_p)
-    var_i = _box(cv2.multiply(guide, guide), radius) - cv2.multiply(mean_i, mean_i)
-    a = cv2.divide(cov_ip, var_i + np.float32(eps))
-    b = mean_p - cv2.multiply(a, mean_i)
+    cov_ip = _box(cv2.multiply(p, guide3), radius) - cv2.multiply(mean_i3, mean_p)
+    a = cv2.multiply(cov_ip, inv_var3)
+    b = mean_p - cv2.multiply(a, mean_i3)
     height, width = content_full.shape[:2]
     # out / 255 = a * (gray / 255) + b, so out = a * gray + 255 * b
     a_up = cv2.resize(_box(a, radius), (width, height), interpolation=cv2.INTER_LINEAR)

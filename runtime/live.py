@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .allocator import keep_freed_memory
 from .errors import UserError
 from .latency import LatencyLog, finish_frame, start_frame
 
@@ -256,6 +257,7 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
              record: str | None = None, virtual_camera: bool = False, pace: bool = True,
              frame_filter=None) -> LiveReport:
     """The live loop over one or more models (keys: see Controls)."""
+    keep_freed_memory()
     log = LatencyLog()
     grabber = LatestFrame(source, pace=pace)  # opens the source: a missing one fails here, before any output
     sink = Sink(stdout=stdout, record=record, window=window, virtual_camera=virtual_camera, log=log)

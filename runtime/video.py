@@ -21,6 +21,7 @@ from pathlib import Path
 import cv2
 from tqdm.auto import tqdm
 
+from .allocator import keep_freed_memory
 from .errors import UserError
 from .latency import LatencyLog, finish_frame, start_frame
 
@@ -91,6 +92,7 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
     if out.resolve() == source.resolve():
         raise UserError(f"{out}: the output would overwrite the input")
     capture = open_video(source)
+    keep_freed_memory()
     fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     out.parent.mkdir(parents=True, exist_ok=True)
