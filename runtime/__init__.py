@@ -16,4 +16,8 @@ def __getattr__(name):
         from .stabilizer import Stabilizer
 
         return Stabilizer
+    if name == "keep_freed_memory":
+        from .allocator import keep_freed_memory
+
+        return keep_freed_memory
     raise AttributeError(name)
