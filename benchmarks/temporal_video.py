@@ -125,9 +125,13 @@ def stabiliser_overhead(frames: list[np.ndarray], model: str, scale: float, repe
     """Milliseconds per 640x480 frame: stylise alone, and stylise + stabilise, interleaved on the same frames.
 
     The Stylizer runs as `video` and `live` run it (onnxruntime threads do not spin-wait after each run: spinning
-    threads would take the cores from the stabiliser, and the pipelines turn it off for that reason)."""
+    threads would take the cores from the stabiliser, and the pipelines turn it off for that reason; freed memory
+    is kept, as they keep it)."""
+    from stylecast.runtime.allocator import keep_freed_memory
     from stylecast.runtime.stabilizer import Stabilizer
     from stylecast.runtime.stylizer import StylizeOptions, Stylizer
+
+    keep_freed_memory()
 
     frames = [cv2.resize(f, (640, 480), interpolation=cv2.INTER_AREA) for f in frames]
     stylizer = Stylizer(model=model, options=StylizeOptions(scale=scale), spin=False)
