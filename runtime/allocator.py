@@ -1,10 +1,14 @@
 """Keep freed memory in the process while frames stream through it.
 
 A frame loop allocates and frees the same large arrays on every frame (a 640x480 float image is 3.7 MB). glibc
-serves such blocks with fresh mmap()s or trims them off the heap when they are freed, so every frame touches new
-pages and pays a page fault per 4 KB: guided upsampling of one 640x480 frame took 5,100 faults and 16 ms, against
-0 faults and 7 ms with the memory kept (tests/test_allocator.py). Raising glibc's mmap and trim thresholds keeps
-freed blocks for reuse; the process's footprint stays at its peak instead of shrinking between frames.
+may serve such blocks with fresh mmap()s or trim them off its heaps when they are freed, and then every frame
+touches new pages and pays a page fault per 4 KB. It adapts its thresholds as large blocks come and go, so a
+plain single-threaded loop often escapes, but the threaded pipelines did not: in `live` at 640x480 --scale 0.5
+the output thread's postprocessing took 19-28 ms per frame (p50) with glibc's defaults and 7-13 ms with freed
+memory kept (benchmarks/results/live_cpu.json, before and after). In a fresh process, guided upsampling of one
+640x480 frame pays about 5,100 faults (16 ms) against none (7 ms) once memory is kept (tests/test_allocator.py).
+Fixing glibc's mmap and trim thresholds high keeps freed blocks for reuse; the process's footprint stays at its
+peak instead of shrinking between frames.
 """
 
 from __future__ import annotations
