@@ -31,6 +31,7 @@ def auto_ort_device(available_providers: list[str]) -> str:
 
 class Backend:
     name = "base"
+    on_gpu = False  # whether its work runs on an NVIDIA GPU (bench then reports GPU memory)
 
     def __init__(self, meta: ModelMetadata):
         self.meta = meta
@@ -91,6 +92,7 @@ class OnnxRuntimeBackend(Backend):
                             f"{INSTALL['onnxruntime-gpu']}); not running on the CPU instead")
         self.input_name = self.session.get_inputs()[0].name
         self.device = device
+        self.on_gpu = device == "cuda"
         self.ort = ort
 
         self.output_name = self.session.get_outputs()[0].name

@@ -8,26 +8,12 @@ rest of the runtime.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import importlib.metadata
 import importlib.util
 import json
 
 from .backends import INSTALL, ORT_PROVIDERS, auto_ort_device
-
-
-def cuda_devices() -> int:
-    """NVIDIA GPUs the CUDA driver reports (0 without a driver), without importing any framework."""
-    for name in ("libcuda.so.1", "libcuda.so", "nvcuda.dll"):
-        try:
-            driver = ctypes.CDLL(name)
-        except OSError:
-            continue
-        count = ctypes.c_int(0)
-        if driver.cuInit(0) == 0 and driver.cuDeviceGetCount(ctypes.byref(count)) == 0:
-            return count.value
-        return 0
-    return 0
+from .cuda_driver import cuda_devices
 
 
 def _version(distribution: str) -> str | None:

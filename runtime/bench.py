@@ -3,7 +3,9 @@
 First-call time (model load, session or engine creation, first inference) is reported on its own; warm-up runs
 follow and are discarded; only then are runs timed, each one synchronised (the backends return host arrays, so
 a timed run includes the device work). Reported: p50/p95/p99 latency, throughput, peak host memory (RSS high
-water mark of this process), and the machine.
+water mark of this process), GPU memory for GPU backends (in use on the device after the timed runs, above what was
+in use before the model was loaded: onnxruntime's and TensorRT's allocators keep what they take, so this is their
+high-water mark; other processes on the same GPU would be counted too), and the machine.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cuda_driver import device_memory_used
 from .errors import UserError
 from .latency import percentile
 
@@ -56,6 +59,7 @@ class BenchResult:
     mean_ms: float
     fps: float
     peak_host_mib: float
+    peak_gpu_mib: float | None = None  # None when the backend ran on the CPU
     samples_ms: list = field(default_factory=list, repr=False)
 
 
@@ -95,13 +99,23 @@ def bench_one(model: str, backend: str, device: str, size: tuple[int, int], warm
     from .stylizer import Stylizer
 
     frame = np.random.default_rng(0).integers(0, 256, (*size, 3), dtype=np.uint8)
+    gpu_before = device_memory_used() if device != "cpu" else None  # before the clock: may create the context
     start = time.perf_counter()
     stylizer = Stylizer(model=model, backend=backend, device=device, threads=threads)
     stylizer.stylize(frame)
     first_call = time.perf_counter() - start
     _, timed = measure(stylizer.stylize, frame, warmup, runs)
-    return summarise(stylizer.name, stylizer.runner.describe(), stylizer.model_file.meta.precision, size,
-                     first_call, warmup, timed)
+    result = summarise(stylizer.name, stylizer.runner.describe(), stylizer.model_file.meta.precision, size,
+                       first_call, warmup, timed)
+    result.peak_gpu_mib = gpu_mib(gpu_before, device_memory_used()) if stylizer.runner.on_gpu else None
+    return result
+
+
+def gpu_mib(before: int | None, after: int | None) -> float | None:
+    """MiB the model took on the GPU between two device readings (None if either is missing)."""
+    if before is None or after is None:
+        return None
+    return round(max(0, after - before) / 2**20, 1)
 
 
 def machine() -> dict:
@@ -124,7 +138,7 @@ def machine() -> dict:
 
 
 COLUMNS = ("model", "backend", "precision", "height", "width", "first_call_ms", "warmup", "runs", "p50_ms",
-           "p95_ms", "p99_ms", "mean_ms", "fps", "peak_host_mib")
+           "p95_ms", "p99_ms", "mean_ms", "fps", "peak_host_mib", "peak_gpu_mib")
 
 
 def to_json(results: list[BenchResult]) -> str:
@@ -142,12 +156,13 @@ def to_csv(results: list[BenchResult]) -> str:
 
 def to_table(results: list[BenchResult]) -> str:
     header = f"{'model':<24} {'backend':<20} {'prec':<5} {'size':>10} {'first':>9} {'p50':>9} {'p95':>9} " \
-             f"{'p99':>9} {'fps':>8} {'RSS MiB':>8}"
+             f"{'p99':>9} {'fps':>8} {'RSS MiB':>8} {'GPU MiB':>8}"
     rows = [header]
     for r in results:
+        gpu = "-" if r.peak_gpu_mib is None else f"{r.peak_gpu_mib:.1f}"
         rows.append(f"{r.model:<24} {r.backend:<20} {r.precision:<5} {f'{r.height}x{r.width}':>10} "
                     f"{r.first_call_ms:>7.1f}ms {r.p50_ms:>7.2f}ms {r.p95_ms:>7.2f}ms {r.p99_ms:>7.2f}ms "
-                    f"{r.fps:>8.2f} {r.peak_host_mib:>8.1f}")
+                    f"{r.fps:>8.2f} {r.peak_host_mib:>8.1f} {gpu:>8}")
     return "\n".join(rows)
 
 

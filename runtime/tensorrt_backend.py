@@ -128,6 +128,7 @@ def recording_logger(trt):
 
 class TensorRTBackend(Backend):
     name = "tensorrt"
+    on_gpu = True
 
     def __init__(self, path: str | Path, meta: ModelMetadata, cuda_graphs: bool = True):
         super().__init__(meta)

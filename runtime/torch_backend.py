@@ -53,6 +53,7 @@ class TorchBackend(Backend):
         if device not in ("cpu", "cuda"):
             raise UserError(f"unknown torch device {device!r}; choose one of: auto, cpu, cuda")
         self.device = torch.device(device)
+        self.on_gpu = self.device.type == "cuda"
         model = onnx.load(str(path))
         graph = model.graph
         unsupported = sorted({n.op_type for n in graph.node if n.domain not in ("", "ai.onnx")

@@ -49,10 +49,17 @@ def test_bench_cli_json_csv_and_plot(capsys, tmp_path, model_path):  # noqa: F81
     for r in rows:
         assert set(bench.COLUMNS) <= set(r) and r["runs"] == 4 and len(r["samples_ms"]) == 4
         assert r["p50_ms"] <= r["p95_ms"] <= r["p99_ms"] and r["first_call_ms"] > 0
+        assert r["peak_gpu_mib"] is None  # ran on the CPU: no GPU figure, rather than a misleading 0
     table = list(csv.reader(io.StringIO(csv_path.read_text())))
     assert tuple(table[0]) == bench.COLUMNS and len(table) == 3
     if has_matplotlib:
         assert plot_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_gpu_memory_is_the_difference_between_readings():
+    assert bench.gpu_mib(100 * 2**20, 612 * 2**20) == 512.0
+    assert bench.gpu_mib(700 * 2**20, 612 * 2**20) == 0.0  # another process freed memory meanwhile
+    assert bench.gpu_mib(None, 612 * 2**20) is None and bench.gpu_mib(100, None) is None
 
 
 def test_bench_bad_resolution(capsys, model_path):  # noqa: F811

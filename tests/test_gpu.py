@@ -53,6 +53,20 @@ def test_onnxruntime_cuda_matches_pytorch(exported_model, arch, precision):
     assert_close(backend.run(small), small_expected)  # a new shape binds new buffers
 
 
+def test_bench_reports_the_models_gpu_memory(exported_model):
+    """`stylecast bench` on the CUDA execution provider: the model's device memory, read through the CUDA driver,
+    is more than nothing (weights, activations of a 1080p frame: tens of MiB at least) and less than the device."""
+    ort = pytest.importorskip("onnxruntime")
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        pytest.skip("onnxruntime-gpu is not installed")
+    from stylecast.runtime.bench import bench_one
+
+    _, path, _ = exported_model("lite", "bgr8", "fp32")
+    result = bench_one(str(path), "onnxruntime", "cuda", (1080, 1920), warmup=1, runs=3)
+    total_mib = torch.cuda.get_device_properties(0).total_memory / 2**20
+    assert 8 < result.peak_gpu_mib < total_mib, result.peak_gpu_mib
+
+
 @pytest.mark.parametrize("arch,precision", CASES)
 def test_torch_backend_on_cuda_matches_pytorch(exported_model, arch, precision):
     from stylecast.runtime.torch_backend import TorchBackend
