@@ -200,13 +200,16 @@ def gpu(result: dict) -> str:
 
 
 def bench_gpu(result: dict) -> str:
+    rows = result["output"]["results"]
+    memory = all(r.get("peak_gpu_mib") is not None for r in rows)  # runs before bench measured it have none
     lines = [f"`stylecast bench` on {result['device']} (onnxruntime CUDA execution provider, IO binding; each "
              f"call synchronised):", "",
-             "| model | resolution | p50 | p95 | p99 | fps | first call (load + build) |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    for r in result["output"]["results"]:
+             "| model | resolution | p50 | p95 | p99 | fps | first call (load + build) |" + (" GPU memory |" * memory),
+             "| --- | --- | --- | --- | --- | --- | --- |" + (" --- |" * memory)]
+    for r in rows:
         lines.append(f"| {r['model']} | {r['width']}x{r['height']} | {r['p50_ms']:.2f} ms | {r['p95_ms']:.2f} ms | "
-                     f"{r['p99_ms']:.2f} ms | {r['fps']:.0f} | {r['first_call_ms']:.0f} ms |")
+                     f"{r['p99_ms']:.2f} ms | {r['fps']:.0f} | {r['first_call_ms']:.0f} ms |"
+                     + (f" {r['peak_gpu_mib']:.0f} MiB |" if memory else ""))
     lines += ["", f"Measured {result['date']} with `{result['command']}` ({result['note']})."]
     return "\n".join(lines)
 
