@@ -44,7 +44,7 @@ class StabilizerSettings:
         if not (0 <= self.flow_finest_scale <= 4 and self.flow_patch_stride >= 1):
             raise UserError("stabiliser flow_finest_scale must be in 0..4 and flow_patch_stride at least 1")
 
-    def flow(self) -> cv2.DISOpticalFlow:
+    def flow_estimator(self) -> cv2.DISOpticalFlow:
         """A DIS instance of its own for each stabiliser: DIS objects keep state, so two threads must not share one."""
         dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
         dis.setFinestScale(self.flow_finest_scale)
@@ -55,7 +55,7 @@ class StabilizerSettings:
 class Stabilizer:
     def __init__(self, settings: StabilizerSettings | None = None):
         self.settings = settings or StabilizerSettings()
-        self._flow = self.settings.flow()
+        self._dis = self.settings.flow_estimator()
         self.previous_input: np.ndarray | None = None  # small gray
         self.previous_output: np.ndarray | None = None
         self.resets = 0
@@ -78,7 +78,7 @@ class Stabilizer:
         if previous_input is None or previous_input.shape != small.shape or previous_output.shape != styled.shape:
             self.previous_output = styled
             return styled
-        backward = self._flow.calc(small, previous_input, None)
+        backward = self._dis.calc(small, previous_input, None)
         mismatch = cv2.absdiff(warp(previous_input, backward), small)  # uint8 passes: this runs on every frame
         reliable = cv2.compare(mismatch, s.tolerance, cv2.CMP_LT)  # 255 where reliable, else 0
         self.last_reliable = cv2.countNonZero(reliable) / reliable.size

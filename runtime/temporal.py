@@ -13,17 +13,19 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-_FLOW = {}
 INTERPOLATIONS = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}
 
 
-def dis_flow(source_gray: np.ndarray, target_gray: np.ndarray, preset: str = "medium") -> np.ndarray:
-    """Dense flow F with source(p) ~ target(p + F(p)), by OpenCV's DIS (Kroeger et al. 2016)."""
-    presets = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-               "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
-    if preset not in _FLOW:
-        _FLOW[preset] = cv2.DISOpticalFlow_create(presets[preset])
-    return _FLOW[preset].calc(source_gray, target_gray, None)
+@lru_cache(maxsize=1)
+def _dis_medium() -> cv2.DISOpticalFlow:
+    return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+
+
+def dis_flow(source_gray: np.ndarray, target_gray: np.ndarray) -> np.ndarray:
+    """Dense flow F with source(p) ~ target(p + F(p)), by OpenCV's DIS (Kroeger et al. 2016), medium preset: the
+    measuring flow. One instance serves every call (DIS keeps state: not for concurrent threads); the stabiliser,
+    which runs in the pipelines' threads, makes its own, faster one (StabilizerSettings.flow_estimator)."""
+    return _dis_medium().calc(source_gray, target_gray, None)
 
 
 @lru_cache(maxsize=8)
