@@ -78,6 +78,26 @@ def test_time_limit_stops_with_a_checkpoint_and_a_log_row(tmp_path, dataset):
     assert load_checkpoint(out)["step"] == 3
 
 
+def test_lr_factor_is_constant_then_a_half_cosine_to_zero():
+    from stylecast.training.trainer import lr_factor
+
+    assert lr_factor(0.9, 0.0) == 1.0 and lr_factor(0.5, 0.5) == 1.0 and lr_factor(0.2, 0.5) == 1.0
+    assert lr_factor(0.75, 0.5) == pytest.approx(0.5)  # half-way through the decay: (1 + cos(pi / 2)) / 2
+    assert lr_factor(0.625, 0.5) == pytest.approx((1 + np.cos(np.pi / 4)) / 2)
+    assert lr_factor(1.0, 0.5) == pytest.approx(0.0, abs=1e-12) and lr_factor(1.0, 1.0) == pytest.approx(0.0)
+
+
+def test_lr_decay_lowers_the_rate_over_the_end_of_the_run(tmp_path, dataset):
+    out = tmp_path / "model.pt"
+    assert main(train_args(dataset, out, 4, "--lr-decay", "0.5")) == 0
+    # the rate logged at a step is the one the next step uses: steps 1 and 2 leave it at 0.01 (progress 0.25, 0.5),
+    # step 3 (progress 0.75) halves it, step 4 ends the run at 0
+    assert [float(row["lr"]) for row in read_log(out)] == pytest.approx([0.01, 0.01, 0.005, 0.0], abs=1e-9)
+    assert "| optimiser | Adam, lr 0.01 falling to 0 (cosine) over the last 50% of the run, seed 0, cpu, fp32 |" \
+        in render_card(load_checkpoint(out), "decayed")
+    assert main(train_args(dataset, tmp_path / "bad.pt", 4, "--lr-decay", "1.5")) == 2
+
+
 def test_slimmed_checkpoint_keeps_the_model_and_still_resumes(tmp_path, dataset):
     from stylecast.training.checkpoint import main as checkpoint_main
 

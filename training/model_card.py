@@ -29,7 +29,8 @@ def render_card(data: dict, name: str, quality: dict | None = None) -> str:
         f"| steps | {data['step']} x batch {train['batch_size']} x {train.get('world_size', 1)} process(es) |",
         f"| initial weights | {_initial_weights(data.get('init'))} |",
         f"| resolution | {train['size']} px crops; style at {train['style_size']} px |",
-        f"| optimiser | Adam, lr {train['lr']}, seed {train['seed']}, {train['device']}, {train['amp']} |",
+        f"| optimiser | Adam, lr {train['lr']}{_decay(train)}, seed {train['seed']}, {train['device']}, "
+        f"{train['amp']} |",
         f"| loss weights | {', '.join(f'{k} {v:g}' for k, v in active.items())} |",
         f"| content layers | {', '.join(loss['content_layers'])} |",
         f"| style layers | {', '.join(loss['style_layers'])} (layer weights "
@@ -75,3 +76,9 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def _decay(train: dict) -> str:
+    """Checkpoints from before the option have no entry: their rate was constant."""
+    decay = train.get("lr_decay", 0)
+    return f" falling to 0 (cosine) over the last {decay:.0%} of the run" if decay else ""

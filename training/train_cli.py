@@ -53,6 +53,9 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     run.add_argument("--size", type=int, default=256, help="side of the random training crops")
     run.add_argument("--style-size", type=int, default=512, help="longest side of the style images")
     run.add_argument("--lr", type=float, default=1e-3)
+    run.add_argument("--lr-decay", type=float, default=0.0, metavar="FRACTION",
+                     help="let the learning rate fall to zero along a cosine over this final fraction of the run "
+                     "(of --steps, or of --time-limit when that comes first); 0 keeps it constant")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--noise-weight", type=float, default=0.0,
                      help="noise robustness: penalise output change under input noise (less video flicker)")
@@ -99,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         lr=args.lr, seed=args.seed, checkpoint_every=args.checkpoint_every, preview_every=args.preview_every,
         log_every=args.log_every, noise_weight=args.noise_weight, noise_std=args.noise_std,
         temporal_weight=args.temporal_weight, max_shift=args.max_shift, saturation_weight=args.saturation_weight,
-        device=args.device, time_limit=args.time_limit,
+        device=args.device, time_limit=args.time_limit, lr_decay=args.lr_decay,
         amp=not args.no_amp, workers=args.workers, progress=not args.quiet)
     result = train(settings, loss_config_from_args(args), [Path(p) for p in args.style], Path(args.data), out,
                    style_weights=args.style_blend, model_settings=dict(args.model_setting), name=args.name,

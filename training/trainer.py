@@ -14,6 +14,7 @@ which is most of what makes per-frame video stylisation flicker.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -37,7 +38,7 @@ from .motion import next_frame, random_affine, temporal_loss
 from .perceptual import LossConfig, PerceptualLoss
 from .tensors import bgr8_to_tensor, fit_size, resize, tensor_to_bgr8
 
-LOG_FIELDS = ("step", "seconds", "images_per_second", "total", "content", "style", "tv", "histogram", "stats",
+LOG_FIELDS = ("step", "seconds", "images_per_second", "lr", "total", "content", "style", "tv", "histogram", "stats",
               "consistency", "saturation")
 
 
@@ -63,6 +64,7 @@ class TrainSettings:
     workers: int = 0
     progress: bool = True
     time_limit: float | None = None  # minutes; stop (with a checkpoint) at the first step past it
+    lr_decay: float = 0.0  # final fraction of the run over which the learning rate falls to zero (cosine)
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "size", "style_size", "checkpoint_every", "preview_every", "log_every"):
@@ -70,6 +72,8 @@ class TrainSettings:
                 raise UserError(f"{name.replace('_', '-')} must be at least 1")
         if self.time_limit is not None and self.time_limit <= 0:
             raise UserError("time-limit must be positive (minutes)")
+        if not 0 <= self.lr_decay <= 1:
+            raise UserError("lr-decay must be a fraction of the run between 0 and 1")
         if self.lr <= 0 or min(self.noise_weight, self.noise_std, self.temporal_weight, self.max_shift,
                                self.saturation_weight) < 0:
             raise UserError("lr must be positive; noise, temporal and saturation weights, noise std and max shift "
@@ -199,7 +203,7 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
         return data_
 
     log_path = run_dir / "log.csv"
-    sums = torch.zeros(len(LOG_FIELDS) - 3, device=device)
+    sums = torch.zeros(len(LOG_FIELDS) - 4, device=device)
     window_start, window_steps = time.perf_counter(), 0
     started = time.perf_counter()
     metrics = dict(state.get("metrics", {})) if state else {}
@@ -235,17 +239,19 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
                                  consistency, saturated]).float().detach()
             window_steps += 1
             bar.update(1)
-            stop = _time_is_up(started, settings.time_limit, dist_env, device)
+            progress, stop = _progress(step, started, settings, dist_env, device)
+            for group in optimizer.param_groups:  # for the next step
+                group["lr"] = settings.lr * lr_factor(progress, settings.lr_decay)
             last = stop or step == settings.steps
             if step % settings.log_every == 0 or last:
                 means = (_mean_across_ranks(sums.clone(), dist_env) / window_steps).tolist()
                 elapsed = time.perf_counter() - window_start
                 rate = window_steps * settings.batch_size * dist_env.world / max(elapsed, 1e-9)
-                metrics = dict(zip(LOG_FIELDS[3:], means))
+                metrics = dict(zip(LOG_FIELDS[4:], means))
                 bar.set_postfix(loss=f"{means[0]:.4g}", steps_s=f"{window_steps / max(elapsed, 1e-9):.2f}")
                 if dist_env.main:
                     _append_log(log_path, [step, round(time.perf_counter() - started, 3), round(rate, 3),
-                                           *(round(v, 6) for v in means)])
+                                           f"{optimizer.param_groups[0]['lr']:.3g}", *(round(v, 6) for v in means)])
                 sums.zero_()
                 window_start, window_steps = time.perf_counter(), 0
             if dist_env.main and (step % settings.preview_every == 0 or last):
@@ -269,19 +275,31 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
     return final
 
 
-def _time_is_up(started: float, limit_minutes: float | None, dist_env: Distributed, device: torch.device) -> bool:
-    """Whether the run's time limit has passed; with several processes, as soon as it has for any of them, so
-    that all stop at the same step (a rank left waiting in an all-reduce would hang)."""
-    if limit_minutes is None:
-        return False
-    up = time.perf_counter() - started >= 60 * limit_minutes
-    if dist_env.world > 1:
-        import torch.distributed as dist
+def _progress(step: int, started: float, settings: TrainSettings, dist_env: Distributed,
+              device: torch.device) -> tuple[float, bool]:
+    """How far the run is (0..1: by steps, or by time under a time limit, whichever is further) and whether its
+    time is up. With several processes the time is the slowest clock's (an all-reduce), so that all ranks use the
+    same learning rate and stop at the same step (a rank left waiting in an all-reduce would hang)."""
+    elapsed = 0.0
+    if settings.time_limit is not None:
+        elapsed = (time.perf_counter() - started) / (60 * settings.time_limit)
+        if dist_env.world > 1:
+            import torch.distributed as dist
 
-        flag = torch.tensor([float(up)], device=device)
-        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-        up = bool(flag.item())
-    return up
+            flag = torch.tensor([elapsed], device=device, dtype=torch.float64)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            elapsed = float(flag.item())
+    return min(max(step / settings.steps, elapsed), 1.0), elapsed >= 1
+
+
+def lr_factor(progress: float, decay: float) -> float:
+    """Learning-rate multiplier: 1 until the last `decay` of the run, then a half cosine down to 0 at its end.
+
+    Adam at a constant rate leaves the weights wandering around the minimum (the loss of a generator trained at
+    1e-3 stays noisy from batch to batch); letting the rate fall at the end settles them."""
+    if decay <= 0 or progress <= 1 - decay:
+        return 1.0
+    return 0.5 * (1 + math.cos(math.pi * min((progress - (1 - decay)) / decay, 1.0)))
 
 
 @torch.no_grad()
