@@ -59,6 +59,12 @@ def _initial_weights(init: dict | None) -> str:
     return f"{Path(init['file']).stem} ({init['style']} style, step {init['step']}); trained on from there"
 
 
+def _decay(train: dict) -> str:
+    """Checkpoints from before the option have no entry: their rate was constant."""
+    decay = train.get("lr_decay", 0)
+    return f" falling to 0 (cosine) over the last {decay:.0%} of the run" if decay else ""
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Write a model card next to a checkpoint.")
     parser.add_argument("checkpoint")
@@ -76,9 +82,3 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-def _decay(train: dict) -> str:
-    """Checkpoints from before the option have no entry: their rate was constant."""
-    decay = train.get("lr_decay", 0)
-    return f" falling to 0 (cosine) over the last {decay:.0%} of the run" if decay else ""
