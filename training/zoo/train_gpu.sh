@@ -6,6 +6,15 @@
 #   bash training/zoo/train_gpu.sh CONTENT_DIR STYLES_DIR OUT_DIR 15      # minutes per run
 #   EXTRA=--resume bash training/zoo/train_gpu.sh CONTENT_DIR STYLES_DIR OUT_DIR 3.3
 #
+# The shipped TransformerNets come from a later run, with the learning rate falling to zero over the last 30% of
+# the run (six processes on the GPU: these four, a LiteNet and an experiment):
+#
+#   ONLY=transformer EXTRA="--lr-decay 0.3" bash training/zoo/train_gpu.sh CONTENT_DIR STYLES_DIR OUT_DIR 13
+#
+# The experiment beside them ("ceiling-transformer" in benchmarks/results/quality_h100_lr_decay.json) was
+# starry_night-transformer's command with --data naming a folder that holds astronaut.png alone: how close a
+# TransformerNet gets to Gatys on the one photo it was trained on.
+#
 # then, per model: python -m stylecast.training.checkpoint [--half] OUT_DIR/NAME.pt (--half for transformers),
 # copy into training/zoo/, `stylecast export --zoo`, `python -m stylecast.training.model_card`.
 # The TransformerNets leave relu5_1 out of the style loss (README, "Shipped models": it brings their blobs sooner).
@@ -21,9 +30,13 @@ train() { local out=$1; shift; stylecast train --out "$OUT/$out.pt" "${common[@]
 for pair in starry_night:vangogh_starry_night great_wave:hokusai_great_wave the_scream:munch_the_scream \
             composition_vii:kandinsky_composition_vii; do
   name=${pair%%:*} style=$STYLES/${pair#*:}.jpg
-  train "$name-transformer" --name "$name" --style "$style" --arch transformer \
-    --style-layers relu1_1,relu2_1,relu3_1,relu4_1
-  train "$name-lite" --name "$name" --style "$style" --arch lite
-  train "$name-lite-stable" --name "$name" --style "$style" --arch lite --temporal-weight 60
+  if [ "${ONLY:-all}" != lite ]; then
+    train "$name-transformer" --name "$name" --style "$style" --arch transformer \
+      --style-layers relu1_1,relu2_1,relu3_1,relu4_1
+  fi
+  if [ "${ONLY:-all}" != transformer ]; then
+    train "$name-lite" --name "$name" --style "$style" --arch lite
+    train "$name-lite-stable" --name "$name" --style "$style" --arch lite --temporal-weight 60
+  fi
 done
 wait
