@@ -278,8 +278,9 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
 def _progress(step: int, started: float, settings: TrainSettings, dist_env: Distributed,
               device: torch.device) -> tuple[float, bool]:
     """How far the run is (0..1: by steps, or by time under a time limit, whichever is further) and whether its
-    time is up. With several processes the time is the slowest clock's (an all-reduce), so that all ranks use the
-    same learning rate and stop at the same step (a rank left waiting in an all-reduce would hang)."""
+    time is up. With several processes the time is the furthest clock's (an all-reduce), so that all ranks use the
+    same learning rate and stop at the same step (a rank left waiting in an all-reduce would hang). A resumed run
+    counts its time limit afresh, its steps from where it stopped."""
     elapsed = 0.0
     if settings.time_limit is not None:
         elapsed = (time.perf_counter() - started) / (60 * settings.time_limit)
@@ -295,8 +296,9 @@ def _progress(step: int, started: float, settings: TrainSettings, dist_env: Dist
 def lr_factor(progress: float, decay: float) -> float:
     """Learning-rate multiplier: 1 until the last `decay` of the run, then a half cosine down to 0 at its end.
 
-    Adam at a constant rate leaves the weights wandering around the minimum (the loss of a generator trained at
-    1e-3 stays noisy from batch to batch); letting the rate fall at the end settles them."""
+    Adam at a constant rate keeps the weights wandering around the minimum: TransformerNets at 1e-3 grow round
+    glows that come and go between snapshots. Letting the rate fall at the end settles them (the shipped
+    TransformerNets: no glows on the demo photos, 7-17% lower held-out loss; README, "Shipped models")."""
     if decay <= 0 or progress <= 1 - decay:
         return 1.0
     return 0.5 * (1 + math.cos(math.pi * min((progress - (1 - decay)) / decay, 1.0)))
