@@ -38,8 +38,8 @@ from .motion import next_frame, random_affine, temporal_loss
 from .perceptual import LossConfig, PerceptualLoss
 from .tensors import bgr8_to_tensor, fit_size, resize, tensor_to_bgr8
 
-LOG_FIELDS = ("step", "seconds", "images_per_second", "lr", "total", "content", "style", "tv", "histogram", "stats",
-              "consistency", "saturation")
+LOSS_FIELDS = ("total", "content", "style", "tv", "histogram", "stats", "consistency", "saturation")  # window means
+LOG_FIELDS = ("step", "seconds", "images_per_second", "lr", *LOSS_FIELDS)
 
 
 @dataclass
@@ -203,7 +203,7 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
         return data_
 
     log_path = run_dir / "log.csv"
-    sums = torch.zeros(len(LOG_FIELDS) - 4, device=device)
+    sums = torch.zeros(len(LOSS_FIELDS), device=device)
     window_start, window_steps = time.perf_counter(), 0
     started = time.perf_counter()
     metrics = dict(state.get("metrics", {})) if state else {}
@@ -247,7 +247,7 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
                 means = (_mean_across_ranks(sums.clone(), dist_env) / window_steps).tolist()
                 elapsed = time.perf_counter() - window_start
                 rate = window_steps * settings.batch_size * dist_env.world / max(elapsed, 1e-9)
-                metrics = dict(zip(LOG_FIELDS[4:], means))
+                metrics = dict(zip(LOSS_FIELDS, means))
                 bar.set_postfix(loss=f"{means[0]:.4g}", steps_s=f"{window_steps / max(elapsed, 1e-9):.2f}")
                 if dist_env.main:
                     _append_log(log_path, [step, round(time.perf_counter() - started, 3), round(rate, 3),
