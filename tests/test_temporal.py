@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import synthetic_photo
-from stylecast.runtime.stabilizer import Stabilizer, StabilizerSettings
+from stylecast.runtime.stabilizer import Stabilizer, StabilizerSettings, matching
 from stylecast.runtime.temporal import input_flows, inside, pair_error, warp, warping_error
 
 
@@ -98,6 +98,18 @@ def test_stabiliser_follows_a_small_moving_object(shift):
     preset_scale = error_on_object(stabilised(StabilizerSettings(flow_finest_scale=2)))
     assert default < 0.5 * raw, (raw, default)
     assert default < preset_scale, (default, preset_scale)
+
+
+def test_matching_forgives_one_pixel_of_misalignment_but_not_an_occlusion():
+    warped = np.zeros((20, 30), np.uint8)
+    warped[:, 10:] = 200  # a sharp edge at x = 10 ...
+    current = np.zeros_like(warped)
+    current[:, 11:] = 200  # ... one pixel off in the current frame
+    assert np.count_nonzero(matching(warped, current, 20.0, 0) == 0) == 20  # the exact test fails column 10
+    assert np.count_nonzero(matching(warped, current, 20.0, 1) == 0) == 0
+    current[5:9, 20:24] = 150  # something that is not in the warped frame at all
+    assert np.count_nonzero(matching(warped, current, 20.0, 1) == 0) == 16
+    assert np.count_nonzero(matching(warped, current, 60.0, 1) == 0) == 0  # within the tolerance of 200
 
 
 def test_scene_cut_resets_the_stabiliser():
