@@ -1,10 +1,13 @@
 """Warping error and the stabiliser, on synthetic videos with known motion."""
 
+import re
+
 import cv2
 import numpy as np
 import pytest
 
 from conftest import synthetic_photo
+from stylecast.runtime.errors import UserError
 from stylecast.runtime.stabilizer import Stabilizer, StabilizerSettings, matching
 from stylecast.runtime.temporal import input_flows, inside, pair_error, warp, warping_error
 
@@ -110,6 +113,15 @@ def test_matching_forgives_one_pixel_of_misalignment_but_not_an_occlusion():
     current[5:9, 20:24] = 150  # something that is not in the warped frame at all
     assert np.count_nonzero(matching(warped, current, 20.0, 1) == 0) == 16
     assert np.count_nonzero(matching(warped, current, 60.0, 1) == 0) == 0  # within the tolerance of 200
+
+
+@pytest.mark.parametrize("bad, message", [({"interpolation": "nearest"}, "choose one of: linear, cubic"),
+                                          ({"weight": 1.0}, "weight must be in [0, 1)"),
+                                          ({"flow_finest_scale": 5}, "flow_finest_scale must be in 0..4"),
+                                          ({"misalignment": -1}, "misalignment must be at least 0")])
+def test_stabiliser_settings_refuse_bad_values(bad, message):
+    with pytest.raises(UserError, match=re.escape(message)):
+        StabilizerSettings(**bad)
 
 
 def test_scene_cut_resets_the_stabiliser():
