@@ -36,10 +36,20 @@ def _grid(h: int, w: int) -> np.ndarray:
     return grid
 
 
+def sample_points(flow: np.ndarray) -> np.ndarray:
+    """p + flow(p) for every pixel p: where a warp along `flow` samples. Worth keeping when two images follow one
+    flow (the stabiliser warps the previous input and the previous output)."""
+    return cv2.add(_grid(*flow.shape[:2]), flow)
+
+
+def sample(image: np.ndarray, points: np.ndarray, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """`image` at `points` (an OpenCV interpolation flag); outside the image replicates the border."""
+    return cv2.remap(image, points, None, interpolation, borderMode=cv2.BORDER_REPLICATE)
+
+
 def warp(image: np.ndarray, flow: np.ndarray, interpolation: str = "linear") -> np.ndarray:
-    """Sample `image` at p + flow(p) (bilinear or bicubic; outside the image replicates the border)."""
-    coords = cv2.add(_grid(*flow.shape[:2]), flow)
-    return cv2.remap(image, coords, None, INTERPOLATIONS[interpolation], borderMode=cv2.BORDER_REPLICATE)
+    """Sample `image` at p + flow(p), bilinear or bicubic."""
+    return sample(image, sample_points(flow), INTERPOLATIONS[interpolation])
 
 
 def inside(flow: np.ndarray) -> np.ndarray:
