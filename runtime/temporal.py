@@ -55,7 +55,7 @@ def warp(image: np.ndarray, flow: np.ndarray, interpolation: str = "linear") -> 
 def inside(flow: np.ndarray) -> np.ndarray:
     """Pixels whose flow target lies inside the image."""
     h, w = flow.shape[:2]
-    coords = _grid(h, w) + flow
+    coords = sample_points(flow)
     x, y = coords[..., 0], coords[..., 1]
     return (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
 
