@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-STAGES = ("capture_wait", "preprocess", "inference", "postprocess", "stabilize", "output", "end_to_end")
+STAGES = ("capture_wait", "preprocess", "inference", "track", "postprocess", "stabilize", "output", "end_to_end")
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -36,11 +36,14 @@ class LatencyLog:
         return out
 
 
-def start_frame(stylizer, frame, log: LatencyLog):
-    """The first half of a pipelined frame (preprocessing and the network), timed into `log`."""
-    pending = stylizer.start(frame)
+def start_frame(stylizer, frame, log: LatencyLog, frame_filter=None):
+    """The first half of a pipelined frame (preprocessing, the network, and the stabiliser's tracking beside it),
+    timed into `log`."""
+    pending = stylizer.start(frame, frame_filter)
     log.add("preprocess", pending.times.preprocess)
     log.add("inference", pending.times.inference)
+    if pending.motion is not None:
+        log.add("track", pending.times.track)
     return pending
 
 

@@ -288,7 +288,7 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
             frame, captured = item
             log.add("capture_wait", time.perf_counter() - t)
             stylizer = stylizers[controls.current]
-            pending = start_frame(stylizer, frame, log)
+            pending = start_frame(stylizer, frame, log, frame_filter)
             fps = (report.frames + 1) / max(time.perf_counter() - start, 1e-9)
             sink.put(partial(finish, stylizer, pending, switched, fps), captured)
             report.frames += 1

@@ -7,8 +7,9 @@ width, too coarse to follow a walking person at 640x480); reliability is a photo
 input must match the current input), cheaper than a second flow for a forward-backward check. The test forgives
 a pixel of misalignment: a fast flow is a pixel off at the edges of moving people, and an exact test sent those
 pixels, most of the flicker left on a street scene, back to per-frame output. At occlusions the current frame is
-used as it is; at scene cuts (most pixels failing the exact test) the filter resets. Stylizer.finish runs
-it at the network's resolution, before any guided upsampling (--scale).
+used as it is; at scene cuts (most pixels failing the exact test) the filter resets. The Stylizer runs it at
+the network's resolution, before any guided upsampling (--scale), and tracks the input's motion on a thread of
+its own while the network runs, leaving only the blend to add to the frame's time.
 """
 
 from __future__ import annotations
@@ -75,19 +76,39 @@ def matching(warped: np.ndarray, current: np.ndarray, tolerance: float, misalign
     return cv2.compare(mismatch, tolerance, cv2.CMP_LT)
 
 
+@dataclass
+class Motion:
+    """What the stabiliser learnt from one input frame: where the previous output is sampled and how much of it is
+    kept (both at the output's size). `points` None: nothing to follow (the first frame, a new size, a scene cut).
+    Input-only, so that `Stylizer.start` can compute it on another thread while the network runs."""
+
+    points: np.ndarray | None = None
+    alpha: np.ndarray | None = None
+
+
 class Stabilizer:
+    """`stabilizer(network_input, network_output) -> output`, or in two halves, `track` (the input's motion: flow
+    and reliability, nearly all of the cost) and `blend` (the previous output along it). `track` must see every
+    frame in order; `blend` must see them in the same order, but may run on another thread, a frame behind."""
+
     def __init__(self, settings: StabilizerSettings | None = None):
         self.settings = settings or StabilizerSettings()
         self._dis = self.settings.flow_estimator()
-        self.previous_input: np.ndarray | None = None  # small gray
-        self.previous_output: np.ndarray | None = None
+        self.previous_input: np.ndarray | None = None  # small gray: track's state
+        self.previous_output: np.ndarray | None = None  # blend's state
         self.resets = 0
         self.last_reliable = 0.0
 
     def reset(self) -> None:
-        self.previous_input = self.previous_output = None
+        """Blend nothing into the next frame (a model switch, a new clip). Only the output side: the input's
+        motion stays valid, and the thread that tracks it is left alone."""
+        self.previous_output = None
 
     def __call__(self, frame: np.ndarray, styled: np.ndarray) -> np.ndarray:
+        return self.blend(self.track(frame), styled)
+
+    def track(self, frame: np.ndarray) -> Motion:
+        """The motion from the previous frame to this one (BGR uint8, the network's input)."""
         s = self.settings
         h, w = frame.shape[:2]
         small_w = min(w, s.flow_width)
@@ -96,11 +117,9 @@ class Stabilizer:
         small = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         if not same:
             small = cv2.resize(small, (small_w, small_h), interpolation=cv2.INTER_AREA)
-        previous_input, previous_output = self.previous_input, self.previous_output
-        self.previous_input = small
-        if previous_input is None or previous_input.shape != small.shape or previous_output.shape != styled.shape:
-            self.previous_output = styled
-            return styled
+        previous_input, self.previous_input = self.previous_input, small
+        if previous_input is None or previous_input.shape != small.shape:
+            return Motion()
         backward = self._dis.calc(small, previous_input, None)
         points = sample_points(backward)
         # Nearest-pixel sampling is enough for a test that forgives a pixel, at a third of bilinear's cost.
@@ -111,15 +130,23 @@ class Stabilizer:
         self.last_reliable = cv2.countNonZero(exact) / exact.size
         if self.last_reliable < 1.0 - s.cut_fraction:
             self.resets += 1
-            self.previous_output = styled
-            return styled
+            return Motion()
         reliable = matching(warped_input, small, s.tolerance, s.misalignment) if s.misalignment else exact
         alpha = np.multiply(cv2.blur(reliable, (3, 3)), np.float32(s.weight / 255), dtype=np.float32)
         if not same:  # scaled to full-resolution pixels while still small (cheaper than strided passes at full size)
             flow = cv2.resize(backward * np.float32((w / small_w, h / small_h)), (w, h),
                               interpolation=cv2.INTER_LINEAR)
             points, alpha = sample_points(flow), cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
-        warped = sample(previous_output, points, INTERPOLATIONS[s.interpolation])
-        out = cv2.blendLinear(warped, styled, alpha, 1.0 - alpha)
+        return Motion(points, alpha)
+
+    def blend(self, motion: Motion, styled: np.ndarray) -> np.ndarray:
+        """This frame's output: `styled` blended with the previous output sampled along `motion`."""
+        previous_output = self.previous_output
+        if motion.points is None or previous_output is None or previous_output.shape != styled.shape \
+                or motion.points.shape[:2] != styled.shape[:2]:
+            self.previous_output = styled
+            return styled
+        warped = sample(previous_output, motion.points, INTERPOLATIONS[self.settings.interpolation])
+        out = cv2.blendLinear(warped, styled, motion.alpha, 1.0 - motion.alpha)
         self.previous_output = out
         return out

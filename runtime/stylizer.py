@@ -8,6 +8,7 @@ Each stage is timed, because users of a real-time tool measure latency and need 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator
 
@@ -19,17 +20,19 @@ from .backends import Backend, open_backend
 from .errors import UserError
 from .guided import guided_upsample
 from .models import ModelFile, resolve_model
+from .stabilizer import Motion, Stabilizer
 from .tiling import run_tiled
 
 
 @dataclass
 class StageTimes:
-    """Seconds spent in each stage of the last frame."""
+    """Seconds spent in each stage of the last frame; `total` is the frame's time."""
 
     preprocess: float = 0.0
     inference: float = 0.0
-    stabilize: float = 0.0  # the temporal filter, when `finish` is given one
+    stabilize: float = 0.0  # what the temporal filter added to the frame's time, when given one
     postprocess: float = 0.0
+    track: float = 0.0  # the Stabilizer's motion tracking on its own thread, overlapping inference: not in total
 
     @property
     def total(self) -> float:
@@ -68,6 +71,7 @@ class Pending:
     options: StylizeOptions  # a copy: a key press between start and finish does not mix settings in one frame
     times: StageTimes
     done: bool = False  # strength 0: the output is the input
+    motion: Motion | None = None  # tracked by `start` while the network ran, when it was given a Stabilizer
 
 
 @dataclass
@@ -84,6 +88,7 @@ class Stylizer:
         self.runner: Backend = open_backend(self.model_file.path, self.model_file.meta, self.backend, self.device,
                                             self.threads, self.spin)
         self.times = StageTimes()
+        self._tracker: ThreadPoolExecutor | None = None  # the Stabilizer's thread, started on first use
 
     @property
     def name(self) -> str:
@@ -99,11 +104,15 @@ class Stylizer:
     def stylize(self, frame: np.ndarray, frame_filter=None) -> np.ndarray:
         """HxWx3 uint8 BGR in, the same out (resized only if max_size asks for it); `frame_filter` as in
         `finish`."""
-        return self.finish(self.start(frame), frame_filter)
+        return self.finish(self.start(frame, frame_filter), frame_filter)
 
-    def start(self, frame: np.ndarray) -> Pending:
+    def start(self, frame: np.ndarray, frame_filter=None) -> Pending:
         """Preprocess and run the network now; `finish` does the rest. Split so that a live loop can upsample
-        and blend one frame on another thread while the network already runs on the next."""
+        and blend one frame on another thread while the network already runs on the next.
+
+        Given the Stabilizer that `finish` will get, it tracks the input's motion on a thread of its own while
+        the network runs: the network leaves a core idle often enough that this hides most of the stabiliser's
+        cost (its flow and reliability test; only the blend is left for `finish`)."""
         if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
             raise UserError("stylize expects an HxWx3 uint8 BGR array (as cv2.imread returns)")
         opts = self.options
@@ -122,27 +131,39 @@ class Stylizer:
         if opts.preserve_color:
             lum = color.luminance_image(net_in.astype(np.float32) / 255.0)
             net_in = (lum * 255.0 + 0.5).astype(np.uint8)
+        tracking = None
+        if isinstance(frame_filter, Stabilizer):
+            self._tracker = self._tracker or ThreadPoolExecutor(1, thread_name_prefix="stylecast-stabilizer")
+            tracking = self._tracker.submit(_timed, frame_filter.track, net_in)
         t1 = time.perf_counter()
         if opts.tile:
             out = run_tiled(self._network, net_in, opts.tile, opts.tile_overlap)
         else:
             out = self._network(np.ascontiguousarray(net_in))
-        times = StageTimes(preprocess=t1 - t0, inference=time.perf_counter() - t1)
-        return Pending(frame, net_in, out, replace(opts), times)
+        t2 = time.perf_counter()
+        times, motion = StageTimes(preprocess=t1 - t0, inference=t2 - t1), None
+        if tracking is not None:  # waited for here, so that frames are tracked one at a time and in order
+            motion, times.track = tracking.result()
+            times.stabilize = time.perf_counter() - t2
+        return Pending(frame, net_in, out, replace(opts), times, motion=motion)
 
     def finish(self, pending: Pending, frame_filter=None) -> np.ndarray:
         """Upsample, restore colour and blend a started frame (with the options it was started with).
 
-        `frame_filter(network_input, network_output) -> output` (the temporal Stabilizer) runs first, at the
-        network's resolution: with --scale 0.5 it handles a quarter of the pixels, and the guided upsampling that
-        follows takes its fine detail from the current input frame, which does not flicker (640x480 at --scale
-        0.5: 10.4 ms per frame after the upsampling, 4.0 ms before it; the flicker left is 12-26% higher, still
-        49-77% below per-frame output, benchmarks/results/stabiliser_placement.json)."""
+        `frame_filter(network_input, network_output) -> output` (the temporal Stabilizer; only its blend is left
+        when `start` was given it too) runs first, at the network's resolution: with --scale 0.5 it handles a
+        quarter of the pixels, and the guided upsampling that follows takes its fine detail from the current input
+        frame, which does not flicker (640x480 at --scale 0.5: 10.4 ms per frame after the upsampling, 4.0 ms
+        before it; the flicker left is 12-26% higher, still 49-77% below per-frame output,
+        benchmarks/results/stabiliser_placement.json)."""
         frame, net_in, out, opts = pending.frame, pending.net_in, pending.network_out, pending.options
         if frame_filter is not None and not pending.done:
             t = time.perf_counter()
-            out = frame_filter(net_in, out)
-            pending.times.stabilize = time.perf_counter() - t
+            if pending.motion is not None:
+                out = frame_filter.blend(pending.motion, out)
+            else:
+                out = frame_filter(net_in, out)
+            pending.times.stabilize += time.perf_counter() - t
         t2 = time.perf_counter()
         if not pending.done:
             if opts.scale < 1.0:
@@ -161,3 +182,10 @@ class Stylizer:
         Stabilizer() as `frame_filter` for less flicker."""
         for frame in frames:
             yield self.stylize(frame, frame_filter)
+
+
+def _timed(function, *args):
+    """(function(*args), seconds it took), for work timed on another thread."""
+    t = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - t

@@ -162,7 +162,7 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
             frame, decode_seconds = item
             log.add("capture_wait", time.perf_counter() - t + decode_seconds)
             began = time.perf_counter() - decode_seconds
-            encoded.put((start_frame(stylizer, frame, log), began))
+            encoded.put((start_frame(stylizer, frame, log, frame_filter), began))
             report.frames += 1
             bar.update(1)
             elapsed = time.perf_counter() - start

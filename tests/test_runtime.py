@@ -129,9 +129,13 @@ def test_stream_with_a_stabilizer_filters_the_per_frame_outputs(model_path):
     stylizer = Stylizer(model=str(model_path))
     expected_filter = Stabilizer()
     expected = [expected_filter(f, stylizer.stylize(f)) for f in frames]
-    outs = list(stylizer.stream(frames, Stabilizer()))
+    outs = list(stylizer.stream(frames, Stabilizer()))  # tracked beside the network, blended in finish
     assert all(np.array_equal(a, b) for a, b in zip(outs, expected))
     assert not np.array_equal(outs[2], stylizer.stylize(frames[2]))  # it did blend
+    pending = stylizer.start(frames[0], Stabilizer())
+    times = pending.times
+    assert pending.motion is not None and times.track > 0 and times.stabilize >= 0
+    assert times.total == times.preprocess + times.inference + times.stabilize + times.postprocess  # not track
 
 
 def test_bad_options_and_frames(model_path):

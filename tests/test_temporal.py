@@ -136,6 +136,32 @@ def test_scene_cut_resets_the_stabiliser():
     assert not np.array_equal(outputs[4], styled[4])  # and stabilisation resumes on the next
 
 
+def test_tracking_ahead_of_blending_gives_the_same_frames():
+    """`live` and `video` track frame t+1 (network thread) before they blend frame t (output thread)."""
+    frames = moving_frames(count=5, shift=2)
+    styled = flicker(frames, seed=2)
+    together = Stabilizer()
+    expected = [together(f, s) for f, s in zip(frames, styled)]
+    split = Stabilizer()
+    motions = [split.track(f) for f in frames]  # every frame tracked before the first blend
+    assert motions[0].points is None and all(m.points is not None for m in motions[1:])
+    assert all(np.array_equal(split.blend(m, s), e) for m, s, e in zip(motions, styled, expected))
+
+
+def test_reset_blends_nothing_into_the_next_frame_only():
+    frames = moving_frames(count=4, shift=2)
+    styled = flicker(frames, seed=3)
+    stabilizer = Stabilizer()
+    outputs = [stabilizer(f, s) for f, s in zip(frames[:2], styled[:2])]
+    stabilizer.reset()  # e.g. a model switch in `live`
+    outputs += [stabilizer(f, s) for f, s in zip(frames[2:], styled[2:])]
+    assert not np.array_equal(outputs[1], styled[1])
+    assert np.array_equal(outputs[2], styled[2])  # taken as it is
+    fresh = Stabilizer()  # the input's motion survived the reset: frame 3 blends as after a fresh frame 2
+    fresh(frames[2], styled[2])
+    assert np.array_equal(outputs[3], fresh(frames[3], styled[3])) and not np.array_equal(outputs[3], styled[3])
+
+
 def test_sintel_flo_reader_round_trip(tmp_path):
     """The .flo reader behind the Sintel validation benchmark (benchmarks/temporal_sintel.py)."""
     import importlib.util
