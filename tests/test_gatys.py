@@ -108,8 +108,8 @@ def test_loss_matches_hand_assembled_terms():
     image, content = torch.rand(1, 3, 32, 32), bgr8_to_tensor(CONTENT[:32, :32])
     terms = loss(image, loss.content_targets(content))
     f, fc, fs = loss.encoder(image), loss.encoder(content), loss.encoder(bgr8_to_tensor(STYLE))
-    style = sum(w * losses.style_loss(losses.gram_matrix(f[l]), losses.gram_matrix(fs[l]))
-                for l, w in zip(("relu1_1", "relu3_1"), (2.0, 1.0)))
+    style = sum(w * losses.style_loss(losses.gram_matrix(f[layer]), losses.gram_matrix(fs[layer]))
+                for layer, w in zip(("relu1_1", "relu3_1"), (2.0, 1.0)))
     expected = 0.5 * losses.content_loss(f["relu4_2"], fc["relu4_2"]) + 5.0 * style + \
         0.1 * losses.total_variation(image)
     assert terms.total.item() == pytest.approx(expected.item(), rel=1e-5)

@@ -236,7 +236,8 @@ def test_runtime_never_imports_torch(model_path, tmp_path):
             f"out = Stylizer(model={str(model_path)!r}).stylize(cv2.imread({str(photo)!r}))\n"
             f"from stylecast.runtime.cli import main\n"
             f"main(['stylize', {str(photo)!r}, '--model', {str(model_path)!r}, '--out', {str(tmp_path / 'o.png')!r},"
-            f" '--quiet'])\nmain(['backends'])\nprint(out.shape, 'torch' in sys.modules, 'tensorrt_rtx' in sys.modules)")
+            f" '--quiet'])\nmain(['backends'])\n"
+            f"print(out.shape, 'torch' in sys.modules, 'tensorrt_rtx' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "(24, 24, 3) False False"
 
