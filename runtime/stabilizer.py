@@ -9,7 +9,7 @@ a pixel of misalignment: a fast flow is a pixel off at the edges of moving peopl
 pixels, most of the flicker left on a street scene, back to per-frame output. At occlusions the current frame is
 used as it is; at scene cuts (most pixels failing the exact test) the filter resets. The Stylizer runs it at
 the network's resolution, before any guided upsampling (--scale), and tracks the input's motion on a thread of
-its own while the network runs, leaving only the blend to add to the frame's time.
+its own while the network runs, so that most of the stabiliser's work overlaps the network's.
 """
 
 from __future__ import annotations
