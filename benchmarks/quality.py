@@ -3,14 +3,15 @@
 For each model checkpoint and each held-out photo (never in the training set): the perceptual loss of the
 generator's output under the model's OWN loss configuration and style image, and the loss curve of Gatys L-BFGS
 optimisation of that same loss, initialised from the photo. The "equivalent steps" are the first step at which
-Gatys reaches the generator's loss, where it stops (Johnson et al. 2016 report 50 to 100 for their networks).
-Goals: at least 100 for TransformerNet, at least 50 for LiteNet.
+Gatys reaches the generator's loss, where it stops. Goals (issue 3): at least 100 for TransformerNet, at least 50
+for LiteNet. Johnson et al. 2016, who report 50 to 100 for their networks, started Gatys from white noise:
+`--init noise` measures that way (and writes quality_noise_init.json).
 
     python benchmarks/quality.py --models training/zoo --styles ../shared/data/styles \
-        --photos ../shared/data/demo [--size 256] [--max-steps 300]
+        --photos ../shared/data/demo [--size 256] [--max-steps 300] [--init noise]
     python benchmarks/quality.py --models training/zoo/a.pt training/zoo/b.pt ... --update   # re-measure some
 
-Writes benchmarks/results/quality.json.
+Writes benchmarks/results/quality.json (quality_noise_init.json with --init noise).
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ def equivalent_steps(history: list[tuple[int, float, float]], target: float) -> 
     return next((step for step, _, loss in history if loss <= target), None)
 
 
-def evaluate_model(path: Path, styles_dir: Path, photos: list[Path], size: int, max_steps: int) -> dict:
+def evaluate_model(path: Path, styles_dir: Path, photos: list[Path], size: int, max_steps: int,
+                   init: str = "content") -> dict:
     from stylecast.runtime.imageio import read_image
     from stylecast.training.checkpoint import load_checkpoint, model_from_checkpoint
-    from stylecast.training.gatys import optimise_image
+    from stylecast.training.gatys import noise_image, optimise_image
     from stylecast.training.perceptual import LossConfig, PerceptualLoss
     from stylecast.training.tensors import bgr8_to_tensor, fit_size, resize
 
@@ -60,7 +62,8 @@ def evaluate_model(path: Path, styles_dir: Path, photos: list[Path], size: int, 
             generator_loss = loss(output, targets).total.item()
         history = []
         start = time.perf_counter()
-        optimise_image(loss, content, targets, max_steps, "lbfgs", stop_below=generator_loss,
+        first = content if init == "content" else noise_image(tuple(content.shape[-2:]))
+        optimise_image(loss, first, targets, max_steps, "lbfgs", stop_below=generator_loss,
                        on_step=lambda step, value, _img: history.append((step, time.perf_counter() - start, value)))
         steps = equivalent_steps(history, generator_loss)
         rows.append({"photo": photo.name, "generator_loss": generator_loss, "generator_seconds": generator_seconds,
@@ -85,20 +88,23 @@ def main(argv=None) -> int:
     parser.add_argument("--max-photos", type=int, help="use only the first N photos (sorted by name)")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--max-steps", type=int, default=300)
-    parser.add_argument("--out", default=str(RESULTS / "quality.json"))
+    parser.add_argument("--init", choices=("content", "noise"), default="content",
+                        help="where Gatys starts: the photo (the goals), or white noise (Johnson et al.'s baseline)")
+    parser.add_argument("--out", help="default: benchmarks/results/quality.json, or quality_noise_init.json")
     parser.add_argument("--update", action="store_true",
                         help="replace only these --models' entries in an existing --out; the run is recorded")
     args = parser.parse_args(argv)
+    args.out = args.out or str(RESULTS / ("quality.json" if args.init == "content" else "quality_noise_init.json"))
     models = [m for arg in map(Path, args.models)
               for m in ([arg] if arg.suffix == ".pt" else sorted(arg.glob("*.pt")))]
     if args.update and not (Path(args.out).is_file() and all(m.suffix == ".pt" for m in map(Path, args.models))):
         parser.error("--update needs checkpoint files as --models and an existing --out")
     photos = sorted(p for p in Path(args.photos).iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
     photos = photos[:args.max_photos] if args.max_photos else photos
-    results = [evaluate_model(m, Path(args.styles), photos, args.size, args.max_steps) for m in models]
+    results = [evaluate_model(m, Path(args.styles), photos, args.size, args.max_steps, args.init) for m in models]
     payload = {"benchmark": "quality", "machine": machine_info(),
                "settings": {"size": args.size, "max_steps": args.max_steps, "optimizer": "lbfgs (max_iter=1)",
-                            "init": "content", "photos": [p.name for p in photos]},
+                            "init": args.init, "photos": [p.name for p in photos]},
                "models": results}
     if args.update:
         payload = updated(json.loads(Path(args.out).read_text()), payload, [r["model"] for r in results],

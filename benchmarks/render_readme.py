@@ -46,8 +46,8 @@ def gatys_vs_pastiche(result: dict) -> str:
 def quality(result: dict) -> str:
     s = result["settings"]
     lines = [f"Quality of the shipped generators, in Gatys L-BFGS steps (each model's own loss and style; held-out "
-             f"photos {', '.join(s['photos'])} at {s['size']} px; Gatys from the photo, up to {s['max_steps']} "
-             f"steps):", "",
+             f"photos {', '.join(s['photos'])} at {s['size']} px; Gatys from "
+             f"{'white noise' if s.get('init') == 'noise' else 'the photo'}, up to {s['max_steps']} steps):", "",
              "| model | arch | training steps | output loss = Gatys after (median) | goal | per photo |",
              "| --- | --- | --- | --- | --- | --- |"]
     for m in result["models"]:
@@ -216,7 +216,8 @@ def bench_gpu(result: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "live_cpu": live_cpu,
+RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "quality_noise_init": quality,
+             "live_cpu": live_cpu,
              "gatys_vs_generator": gatys_vs_generator, "peers": peers, "video_pipeline": video_pipeline,
              "temporal_sintel": temporal_sintel, "temporal_video": temporal_video, "gpu": gpu,
              "bench_gpu": bench_gpu}

@@ -140,3 +140,11 @@ def test_stop_below_ends_at_the_first_step_reaching_the_target():
                    stop_below=target)
     first = next(i for i, v in enumerate(full) if v <= target)
     assert len(stopped) == first + 1 and stopped == pytest.approx(full[:first + 1], rel=1e-5)
+
+
+def test_noise_image_is_seeded_and_in_range():
+    from stylecast.training.gatys import noise_image
+
+    a = noise_image((8, 10), seed=3)
+    assert a.shape == (1, 3, 8, 10) and torch.equal(a, noise_image((8, 10), seed=3))
+    assert not torch.equal(a, noise_image((8, 10), seed=4)) and 0.0 <= a.min() and a.max() < 1.0

@@ -132,7 +132,9 @@ def _pyramid(height: int, width: int, levels: int) -> list[tuple[int, int]]:
     return [(max(1, round(height / 2 ** k)), max(1, round(width / 2 ** k))) for k in reversed(range(levels))]
 
 
-def _noise(size: tuple[int, int], seed: int, device: torch.device) -> torch.Tensor:
+def noise_image(size: tuple[int, int], seed: int = 0, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Uniform noise in 0..1, the same for a seed on every device (drawn on the CPU): the start of texture
+    synthesis, and of the Gatys baseline in Johnson et al.'s comparison (benchmarks/quality.py --init noise)."""
     generator = torch.Generator().manual_seed(seed)
     return torch.rand((1, 3, *size), generator=generator).to(device)
 
@@ -221,4 +223,4 @@ def _initial_image(settings: OptimizeSettings, size: tuple[int, int], content: t
         return content.clone()
     if init == "style":
         return torch.nn.functional.interpolate(styles[0], size=size, mode="bicubic", align_corners=False).clamp(0, 1)
-    return _noise(size, settings.seed, device)
+    return noise_image(size, settings.seed, device)
