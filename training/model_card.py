@@ -54,9 +54,15 @@ def render_card(data: dict, name: str, quality: dict | None = None) -> str:
 
 
 def _initial_weights(init: dict | None) -> str:
+    """The chain of checkpoints this one was fine-tuned from, newest first, back to random weights."""
     if not init:
         return "random"
-    return f"{Path(init['file']).stem} ({init['style']} style, step {init['step']}); trained on from there"
+    steps = []
+    while init:
+        steps.append(f"{Path(init['file']).stem} ({init['style']} style, step {init['step']})")
+        init = init.get("from")
+    return ", itself from ".join(steps) + ", itself from random weights; trained on from there" \
+        if len(steps) > 1 else f"{steps[0]}; trained on from there"
 
 
 def _decay(train: dict) -> str:

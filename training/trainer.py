@@ -186,8 +186,9 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
                   "amp": str(amp_dtype).replace("torch.", "") if amp_dtype else "fp32"},
         "data": {"folder": Path(data).name, "images": len(files), "skipped": skipped},
     }
-    if init is not None:
-        base["init"] = {"file": Path(init).name, "step": int(source["step"]), "style": source["style"]["name"]}
+    if init is not None:  # the source's own start too: a fine-tune of a fine-tune keeps its whole history
+        base["init"] = {"file": Path(init).name, "step": int(source["step"]), "style": source["style"]["name"],
+                        **({"from": source["init"]} if source.get("init") else {})}
     elif state is not None and "init" in state:
         base["init"] = state["init"]
     if dist_env.main:

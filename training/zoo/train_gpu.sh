@@ -6,14 +6,23 @@
 #   bash training/zoo/train_gpu.sh CONTENT_DIR STYLES_DIR OUT_DIR 15      # minutes per run
 #   EXTRA=--resume bash training/zoo/train_gpu.sh CONTENT_DIR STYLES_DIR OUT_DIR 3.3
 #
-# The shipped TransformerNets come from a later run, with the learning rate falling to zero over the last 30% of
-# the run (six processes on the GPU: these four, a LiteNet and an experiment):
+# The TransformerNets were then trained again from random weights, with the learning rate falling to zero over the
+# last 30% of the run (six processes on the GPU: these four, a LiteNet and an experiment):
 #
 #   ONLY=transformer EXTRA="--lr-decay 0.3" bash training/zoo/train_gpu.sh CONTENT_DIR STYLES_DIR OUT_DIR 13
 #
 # The experiment beside them ("ceiling-transformer" in benchmarks/results/quality_h100_lr_decay.json) was
 # starry_night-transformer's command with --data naming a folder that holds astronaut.png alone: how close a
 # TransformerNet gets to Gatys on the one photo it was trained on.
+#
+# The shipped TransformerNets are those models fine-tuned with the temporal loss (stable video, issue 7), twice
+# in a row: 7.6 minutes from the checkpoints above (seven runs sharing the GPU), then 6 more from that result
+# (beside three experiments for most of it); the first stage's files were named NAME-transformer-stable.pt:
+#
+#   ONLY=transformer INIT=training/zoo EXTRA="--lr-decay 0.3 --temporal-weight 60" \
+#       bash training/zoo/train_gpu.sh CONTENT_DIR STYLES_DIR STAGE1_DIR 7.6
+#   ONLY=transformer INIT=STAGE1_DIR EXTRA="--lr-decay 0.3 --temporal-weight 60" \
+#       bash training/zoo/train_gpu.sh CONTENT_DIR STYLES_DIR OUT_DIR 6
 #
 # then, per model: python -m stylecast.training.checkpoint [--half] OUT_DIR/NAME.pt (--half for transformers),
 # copy into training/zoo/, `stylecast export --zoo`, `python -m stylecast.training.model_card`.
@@ -26,7 +35,10 @@ LIC="Public domain painting; digital reproduction of a 2D PD artwork (PD-Art)"
 common=(--data "$DATA" --size 256 --batch-size 8 --style-size 512 --steps 200000 --time-limit "$LIMIT"
         --checkpoint-every 500 --preview-every 500 --log-every 50 --quiet --workers 1 --device cuda
         --style-weight 2 --style-licence "$LIC" ${EXTRA:-})
-train() { local out=$1; shift; stylecast train --out "$OUT/$out.pt" "${common[@]}" "$@" > "$OUT/$out.log" 2>&1 & }
+train() {  # INIT=DIR: start each model from DIR's checkpoint of the same name
+  local out=$1; shift
+  stylecast train --out "$OUT/$out.pt" "${common[@]}" ${INIT:+--init "$INIT/$out.pt"} "$@" > "$OUT/$out.log" 2>&1 &
+}
 for pair in starry_night:vangogh_starry_night great_wave:hokusai_great_wave the_scream:munch_the_scream \
             composition_vii:kandinsky_composition_vii; do
   name=${pair%%:*} style=$STYLES/${pair#*:}.jpg
