@@ -155,6 +155,27 @@ def _scale_label(scale: float) -> str:
     return "at full resolution" if scale == 1 else f"with --scale {scale:g}"
 
 
+def _temporal_loss_pairs(rows: list[dict]) -> list[str]:
+    """Each `-stable` model per frame against the model it differs from only by the temporal loss: the issue asks the
+    temporal-loss models to flicker less even without the stabiliser, at a style loss at most 10% higher."""
+    by_name = {(r["clip"], r["model"]): r for r in rows}
+    pairs = [(by_name[(r["clip"], r["model"].removesuffix("-stable"))], r) for r in rows
+             if r["model"].endswith("-stable") and (r["clip"], r["model"].removesuffix("-stable")) in by_name]
+    if not pairs:
+        return []
+    lines = ["", "Temporal-loss models per frame, without `--stabilize`, against the same architecture and style "
+                 "trained without the temporal loss:", "",
+             "| clip | model | its base, per frame | it, per frame | flicker | style loss change |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for base, stable in pairs:
+        style = (f"{100 * (stable['style_loss_per_frame'] / base['style_loss_per_frame'] - 1):+.1f}%"
+                 if "style_loss_per_frame" in stable and "style_loss_per_frame" in base else "-")
+        lines.append(f"| {stable['clip']} | {stable['model']} | {base['per_frame_error']:.5f} | "
+                     f"{stable['per_frame_error']:.5f} | {base['per_frame_error'] / stable['per_frame_error']:.1f}x "
+                     f"less | {style} |")
+    return lines
+
+
 def temporal_video(result: dict) -> str:
     goals = result["goals"]
     lines = [f"Flicker (warping error, lower is better) per clip and model; goals: `--stabilize` at least "
@@ -166,6 +187,7 @@ def temporal_video(result: dict) -> str:
         style = f"{100 * r['style_loss_increase']:+.1f}%" if "style_loss_increase" in r else "-"
         lines.append(f"| {r['clip']} | {r['model']} | {r['input_error']:.5f} | {r['per_frame_error']:.5f} | "
                      f"{r['stabilised_error']:.5f} | {100 * r['stabilised_reduction']:.0f}% | {style} |")
+    lines += _temporal_loss_pairs(result["rows"])
     costs = "; ".join(f"{t['stabilised_ms_p50']:.1f} ms per frame stabilised against {t['stylise_ms_p50']:.1f} ms "
                       f"alone {_scale_label(t['scale'])} (+{100 * t['overhead']:.1f}%; its tracking took "
                       f"{t['track_ms_p50']:.1f} ms beside the network)" for t in result["stabiliser_overhead"])
