@@ -54,15 +54,14 @@ def render_card(data: dict, name: str, quality: dict | None = None) -> str:
 
 
 def _initial_weights(init: dict | None) -> str:
-    """The chain of checkpoints this one was fine-tuned from, newest first, back to random weights."""
+    """The chain of checkpoints this one was fine-tuned from, newest first, as far back as the files recorded it."""
     if not init:
         return "random"
     steps = []
     while init:
         steps.append(f"{Path(init['file']).stem} ({init['style']} style, step {init['step']})")
         init = init.get("from")
-    return ", itself from ".join(steps) + ", itself from random weights; trained on from there" \
-        if len(steps) > 1 else f"{steps[0]}; trained on from there"
+    return ", itself from ".join(steps) + "; trained on from there"
 
 
 def _decay(train: dict) -> str:
