@@ -31,10 +31,14 @@ class StabilizerSettings:
     64% less flicker), and forgiving a pixel of misalignment the next (vtest.avi, people walking past a fixed
     camera: 41-49% -> 61-68% for the six models that missed the goal there; a slower, finer flow, DIS medium,
     reached only 46-51% on three of them); a weight above 0.7 or bilinear warping moved the style loss by up to 9%
-    and 22%. A DIS patch stride of 7 would save about 0.5 ms at 320x240 and cost about 3 points everywhere."""
+    and 22%. A DIS patch stride of 7 would save about 0.5 ms at 320x240 and cost about 3 points everywhere.
+    Refining to the flow's full resolution (finest scale 0) was needed once the TransformerNets were trained with the
+    temporal loss: their per-frame output flickers little, and the stabiliser's own warp error at scale 1 left six
+    rows (Sintel, bigbuckbunny) at 43-48%; scale 0 took them to 52-65%, style loss within 1%, for about 3x the
+    tracking time, which runs beside the network."""
 
     flow_width: int = 320  # the flow is computed at most this wide (half of 640x480; all of it at --scale 0.5)
-    flow_finest_scale: int = 1  # DIS refines the flow down to 1/2**this of flow_width (its ultrafast preset: 2)
+    flow_finest_scale: int = 0  # DIS refines the flow down to 1/2**this of flow_width (ultrafast preset: 2)
     flow_patch_stride: int = 6  # pixels between DIS patches at that scale (ultrafast: 4; 6 costs half as much)
     weight: float = 0.7  # share of the warped previous output where the flow is reliable
     interpolation: str = "cubic"  # of the previous output: bilinear softens strokes at every frame
