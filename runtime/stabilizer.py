@@ -2,7 +2,7 @@
 
 Each stylised frame is blended with the previous STABILISED frame warped along the optical flow of the input
 (a recursive filter along motion trajectories), where the flow is reliable. The flow is computed at reduced
-resolution with DIS (ultrafast, but refined one pyramid level further: its preset stops at a quarter of the
+resolution with DIS (ultrafast, but refined down to the flow's full width: its preset stops at a quarter of the
 width, too coarse to follow a walking person at 640x480); reliability is a photometric test (the warped previous
 input must match the current input), cheaper than a second flow for a forward-backward check. The test forgives
 a pixel of misalignment: a fast flow is a pixel off at the edges of moving people, and an exact test sent those

@@ -83,7 +83,7 @@ def small_object_frames(shift, count=8, size=(120, 160), side=20):
 @pytest.mark.parametrize("shift", [3, 4])
 def test_stabiliser_follows_a_small_moving_object(shift):
     """DIS's ultrafast preset stops at a quarter of the width, where a small object is a few flow vectors and is
-    lost at a few pixels per frame: flicker on it stays. The stabiliser refines the flow one level further."""
+    lost at a few pixels per frame: flicker on it stays. The stabiliser refines the flow to its full width."""
     frames, inner = small_object_frames(shift)
     styled = flicker(frames)
     flows, masks = input_flows(frames)
