@@ -159,8 +159,8 @@ def _temporal_loss_pairs(rows: list[dict]) -> list[str]:
     """Each `-stable` model per frame against the model it differs from only by the temporal loss: the issue asks the
     temporal-loss models to flicker less even without the stabiliser, at a style loss at most 10% higher."""
     by_name = {(r["clip"], r["model"]): r for r in rows}
-    pairs = [(by_name[(r["clip"], r["model"].removesuffix("-stable"))], r) for r in rows
-             if r["model"].endswith("-stable") and (r["clip"], r["model"].removesuffix("-stable")) in by_name]
+    pairs = [(by_name[base], r) for r in rows
+             if r["model"].endswith("-stable") and (base := (r["clip"], r["model"].removesuffix("-stable"))) in by_name]
     if not pairs:
         return []
     lines = ["", "Temporal-loss models per frame, without `--stabilize`, against the same architecture and style "
