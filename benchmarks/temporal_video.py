@@ -103,7 +103,8 @@ def evaluate_clip(name: str, frames: list[np.ndarray], models: list[str], styles
     for model in models:
         stylizer, stabilizer = Stylizer(model=model), Stabilizer()
         per_frame = [stylizer.stylize(f) for f in tqdm(frames, desc=f"{name} {model}", leave=False)]
-        stabilised = [stabilizer(f, s) for f, s in zip(frames, per_frame)]
+        macs = stylizer.model_file.meta.macs_per_pixel  # sets the flow's detail, as in Stylizer.start
+        stabilised = [stabilizer(f, s, macs) for f, s in zip(frames, per_frame)]
         row = {"clip": name, "model": model, "frames": len(frames), "size": f"{frames[0].shape[1]}x"
                f"{frames[0].shape[0]}", "input_error": floor, "per_frame_error": error(per_frame),
                "stabilised_error": error(stabilised), "stabiliser_resets": stabilizer.resets}

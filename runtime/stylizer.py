@@ -134,7 +134,7 @@ class Stylizer:
         tracking = None
         if isinstance(frame_filter, Stabilizer):
             self._tracker = self._tracker or ThreadPoolExecutor(1, thread_name_prefix="stylecast-stabilizer")
-            tracking = self._tracker.submit(_timed, frame_filter.track, net_in)
+            tracking = self._tracker.submit(_timed, frame_filter.track, net_in, self.model_file.meta.macs_per_pixel)
         t1 = time.perf_counter()
         if opts.tile:
             out = run_tiled(self._network, net_in, opts.tile, opts.tile_overlap)

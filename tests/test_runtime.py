@@ -128,7 +128,8 @@ def test_stream_with_a_stabilizer_filters_the_per_frame_outputs(model_path):
     frames = [np.roll(photo, 2 * t, axis=1) for t in range(4)]  # a pan: the stabiliser blends along it
     stylizer = Stylizer(model=str(model_path))
     expected_filter = Stabilizer()
-    expected = [expected_filter(f, stylizer.stylize(f)) for f in frames]
+    macs = stylizer.model_file.meta.macs_per_pixel  # the stylizer tells the stabiliser, which sets the flow by it
+    expected = [expected_filter(f, stylizer.stylize(f), macs) for f in frames]
     outs = list(stylizer.stream(frames, Stabilizer()))  # tracked beside the network, blended in finish
     assert all(np.array_equal(a, b) for a, b in zip(outs, expected))
     assert not np.array_equal(outs[2], stylizer.stylize(frames[2]))  # it did blend

@@ -103,6 +103,24 @@ def test_stabiliser_follows_a_small_moving_object(shift):
     assert default < preset_scale, (default, preset_scale)
 
 
+def test_flow_detail_follows_the_network_cost():
+    """The flow costs the same whatever the network: beside a light one it stops a level coarser, so that the
+    frame time hides it; unknown cost (the stabiliser on its own) and costly networks get the finest flow."""
+    settings = StabilizerSettings()
+    assert [settings.finest_scale(m) for m in (4_150, 19_999, 20_000, 153_792, None)] == [1, 1, 0, 0, 0]
+    assert StabilizerSettings(flow_finest_scale=2).finest_scale(153_792) == 2  # an explicit level is kept
+
+
+def test_stylizer_tells_the_stabiliser_its_network_cost():
+    from stylecast.runtime.stylizer import Stylizer
+
+    stylizer, stabilizer = Stylizer(model="starry_night-lite"), Stabilizer()
+    assert stylizer.model_file.meta.macs_per_pixel == 4150
+    for frame in moving_frames(count=2, shift=2):
+        stylizer.stylize(frame, stabilizer)
+    assert stabilizer._dis.getFinestScale() == 1
+
+
 def test_matching_forgives_one_pixel_of_misalignment_but_not_an_occlusion():
     warped = np.zeros((20, 30), np.uint8)
     warped[:, 10:] = 200  # a sharp edge at x = 10 ...
