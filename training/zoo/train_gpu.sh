@@ -24,6 +24,14 @@
 #   ONLY=transformer INIT=STAGE1_DIR EXTRA="--lr-decay 0.3 --temporal-weight 60" \
 #       bash training/zoo/train_gpu.sh CONTENT_DIR STYLES_DIR OUT_DIR 6
 #
+# The -stable LiteNets were later fine-tuned from their base LiteNets on a 2-core CPU instead (250 steps of batch 4
+# each, temporal weight 60, --lr-decay 0.3; the command is in README.md, "Shipped models"), which kept their
+# style: trained from random weights with the temporal loss (the line below), they lost up to 63% of it on video.
+#
+# STYLE_WEIGHT (default 2, the zoo's) sets --style-weight: fine-tuned at 10, starry_night-lite's output equals 4
+# times as many Gatys steps from the photo (21 against 5) and 1.7 times from noise
+# (benchmarks/results/quality_style_weight*.json): the proposed weight for the next retraining of the zoo.
+#
 # then, per model: python -m stylecast.training.checkpoint [--half] OUT_DIR/NAME.pt (--half for transformers),
 # copy into training/zoo/, `stylecast export --zoo`, `python -m stylecast.training.model_card`.
 # The TransformerNets leave relu5_1 out of the style loss (README, "Shipped models": it brings their blobs sooner).
@@ -34,7 +42,7 @@ export OMP_NUM_THREADS=1
 LIC="Public domain painting; digital reproduction of a 2D PD artwork (PD-Art)"
 common=(--data "$DATA" --size 256 --batch-size 8 --style-size 512 --steps 200000 --time-limit "$LIMIT"
         --checkpoint-every 500 --preview-every 500 --log-every 50 --quiet --workers 1 --device cuda
-        --style-weight 2 --style-licence "$LIC" ${EXTRA:-})
+        --style-weight "${STYLE_WEIGHT:-2}" --style-licence "$LIC" ${EXTRA:-})
 train() {  # INIT=DIR: start each model from DIR's checkpoint of the same name
   local out=$1; shift
   stylecast train --out "$OUT/$out.pt" "${common[@]}" ${INIT:+--init "$INIT/$out.pt"} "$@" > "$OUT/$out.log" 2>&1 &
