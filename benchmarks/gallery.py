@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 from tqdm.auto import tqdm
+
+if TYPE_CHECKING:
+    from stylecast.runtime.stylizer import Stylizer
 
 RESULTS = Path(__file__).parent / "results"
 KINDS = {"lite": "LiteNet", "lite-stable": "LiteNet-stable", "transformer": "TransformerNet"}
@@ -51,19 +55,19 @@ def models_by_style(names: list[str]) -> dict[str, dict[str, str]]:
     return dict(sorted(table.items()))
 
 
-def contact_sheet(photo: np.ndarray, photo_name: str, styles: dict[str, dict[str, str]],
+def contact_sheet(photo: np.ndarray, photo_name: str, styles: dict[str, dict[str, Stylizer]],
                   paintings: dict[str, np.ndarray], side: int) -> np.ndarray:
-    """Rows: the photo, then one per style (painting, then each kind's output); columns: KINDS."""
-    from stylecast.runtime.stylizer import Stylizer
-
+    """Rows: the photo, then one per style (painting, then each kind's output); columns: KINDS. `styles` holds
+    the runtime's Stylizers, {style: {kind: stylizer}}, opened once for all photos."""
     content = square(photo, side)
     blank = np.full_like(content, 255)
     rows = [[labelled(content, photo_name)] + [labelled(blank, label) for label in KINDS.values()]]
-    for style, models in tqdm(styles.items(), desc=photo_name, leave=False):
+    for style, stylizers in tqdm(styles.items(), desc=photo_name, leave=False):
         row = [labelled(square(paintings[style], side), style)]
         for kind in KINDS:
-            name = models.get(kind)
-            row.append(labelled(Stylizer(model=name).stylize(content) if name else blank, name or "(none)"))
+            stylizer = stylizers.get(kind)
+            row.append(labelled(stylizer.stylize(content), stylizer.name) if stylizer else
+                       labelled(blank, "(none)"))
         rows.append(row)
     return np.vstack([np.hstack(row) for row in rows])
 
@@ -88,9 +92,11 @@ def main(argv=None) -> int:
 
     from stylecast.runtime.imageio import read_image, write_image
     from stylecast.runtime.models import bundled_names
+    from stylecast.runtime.stylizer import Stylizer
 
-    styles = models_by_style(bundled_names())
-    paintings = style_paintings(styles, args.styles)
+    names = models_by_style(bundled_names())
+    paintings = style_paintings(names, args.styles)
+    styles = {style: {kind: Stylizer(model=name) for kind, name in models.items()} for style, models in names.items()}
     args.out.mkdir(parents=True, exist_ok=True)
     for path in args.photos:
         sheet = contact_sheet(read_image(path), path.name, styles, paintings, args.side)

@@ -31,8 +31,9 @@ def test_contact_sheet_cells_hold_the_runtime_output():
     rng = np.random.default_rng(0)
     photo = rng.integers(0, 256, (80, 120, 3), dtype=np.uint8)
     painting = np.full((50, 50, 3), 40, np.uint8)
-    sheet = gallery.contact_sheet(photo, "p.png", {"starry_night": {"lite": "starry_night-lite"}},
-                                  {"starry_night": painting}, side)
+    stylizer = Stylizer(model="starry_night-lite")
+    sheet = gallery.contact_sheet(photo, "p.png", {"starry_night": {"lite": stylizer}}, {"starry_night": painting},
+                                  side)
     assert sheet.shape == (2 * (side + label), 4 * side, 3)
 
     def cell(row, column):
@@ -43,6 +44,6 @@ def test_contact_sheet_cells_hold_the_runtime_output():
     assert np.abs(cell(0, 0).astype(int) - gallery.square(photo, side)).max() == 0
     assert np.abs(gallery.square(photo, side).astype(int) - gallery.square(content, side)).max() == 0
     assert (cell(1, 0) == 40).all()  # the painting
-    expected = Stylizer(model="starry_night-lite").stylize(gallery.square(photo, side))
+    expected = Stylizer(model="starry_night-lite").stylize(gallery.square(photo, side))  # a fresh one: same output
     assert np.array_equal(cell(1, 1), expected)
     assert (cell(1, 2) == 255).all() and (cell(1, 3) == 255).all()  # no lite-stable or transformer given
