@@ -1,22 +1,11 @@
 """The README's gallery (benchmarks/gallery.py): each cell is what the runtime makes of the photo, in its place."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def _gallery():
-    spec = importlib.util.spec_from_file_location("gallery", BENCHMARKS / "gallery.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from conftest import load_benchmark
 
 
 def test_models_are_grouped_by_style_and_kind():
-    gallery = _gallery()
+    gallery = load_benchmark("gallery")
     names = ["b-lite", "a-transformer", "a-lite-stable", "a-lite", "custom"]
     assert gallery.models_by_style(names) == {
         "a": {"lite": "a-lite", "lite-stable": "a-lite-stable", "transformer": "a-transformer"},
@@ -26,7 +15,7 @@ def test_models_are_grouped_by_style_and_kind():
 def test_contact_sheet_cells_hold_the_runtime_output():
     from stylecast.runtime.stylizer import Stylizer
 
-    gallery = _gallery()
+    gallery = load_benchmark("gallery")
     side, label = 64, gallery.LABEL_HEIGHT
     rng = np.random.default_rng(0)
     photo = rng.integers(0, 256, (80, 120, 3), dtype=np.uint8)

@@ -1,26 +1,22 @@
 """The README's performance tables are the committed benchmark results, rendered, never typed by hand."""
 
-import importlib.util
 from pathlib import Path
+
+from conftest import load_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_readme_tables_match_committed_results():
-    spec = importlib.util.spec_from_file_location("render_readme", ROOT / "benchmarks" / "render_readme.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("render_readme")
     readme = (ROOT / "README.md").read_text()
     assert module.render(readme) == readme, "run: python benchmarks/render_readme.py"
 
 
 def test_benchmark_update_replaces_only_the_named_models_rows():
-    import sys
-
     import pytest
 
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from update import updated
+    updated = load_benchmark("update").updated
 
     def result(models, value, date):
         rows = [{"model": m, "size_px": size, "value": value} for size in (512, 256) for m in models]

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import synthetic_photo
+from conftest import load_benchmark, synthetic_photo
 from stylecast.runtime.errors import UserError
 from stylecast.runtime.stabilizer import Stabilizer, StabilizerSettings, matching
 from stylecast.runtime.temporal import input_flows, inside, pair_error, warp, warping_error
@@ -182,18 +182,7 @@ def test_reset_blends_nothing_into_the_next_frame_only():
 
 def test_sintel_flo_reader_round_trip(tmp_path):
     """The .flo reader behind the Sintel validation benchmark (benchmarks/temporal_sintel.py)."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
-    sys.path.insert(0, str(benchmarks))
-    try:
-        spec = importlib.util.spec_from_file_location("temporal_sintel", benchmarks / "temporal_sintel.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(benchmarks))
+    module = load_benchmark("temporal_sintel")
     flow = np.random.default_rng(0).normal(size=(5, 7, 2)).astype(np.float32)
     with open(tmp_path / "f.flo", "wb") as handle:
         np.array([202021.25], np.float32).tofile(handle)
