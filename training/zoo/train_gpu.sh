@@ -26,8 +26,8 @@
 #
 # The -stable LiteNets were later fine-tuned from their base LiteNets on a 2-core CPU instead (250 steps of batch 4
 # each, temporal weight 60, 15 for great_wave and composition_vii, --lr-decay 0.3; the command is in README.md,
-# "Shipped models"), which kept their
-# style: trained from random weights with the temporal loss (the line below), they lost up to 63% of it on video.
+# "Shipped models"), which kept their style: trained from random weights with the temporal loss (the line below),
+# they lost up to 63% of it on video.
 #
 # STYLE_WEIGHT (default 2, the zoo's) sets --style-weight: fine-tuned at 10, starry_night-lite's output equals 4
 # times as many Gatys steps from the photo (21 against 5) and 1.7 times from noise
