@@ -44,17 +44,11 @@ def generator_seconds(stylizer, image, repeats: int = 5) -> float:
 def match(model: str, photo: Path, size: int, styles_dir: Path, max_steps: int) -> dict:
     from stylecast.runtime.imageio import read_image
     from stylecast.runtime.stylizer import Stylizer
-    from stylecast.training.checkpoint import load_checkpoint
+    from stylecast.training.checkpoint import load_checkpoint, loss_from_checkpoint
     from stylecast.training.gatys import optimise_image
-    from stylecast.training.perceptual import LossConfig, PerceptualLoss
     from stylecast.training.tensors import bgr8_to_tensor, fit_size, resize
 
-    data = load_checkpoint(ZOO / f"{model}.pt")
-    styles = [read_image(styles_dir / name) for name in data["style"]["images"]]
-    style_size = data["train"]["style_size"]  # the model's own loss, as in quality.py
-    loss = PerceptualLoss(LossConfig.from_dict(data["loss_config"]),
-                          [bgr8_to_tensor(resize(s, fit_size(*s.shape[:2], style_size))) for s in styles],
-                          data["style"]["weights"])
+    loss = loss_from_checkpoint(load_checkpoint(ZOO / f"{model}.pt"), styles_dir)  # the model's own loss
     image = read_image(photo)
     image = resize(image, fit_size(*image.shape[:2], size))
     stylizer = Stylizer(model=model)

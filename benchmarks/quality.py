@@ -39,18 +39,13 @@ def equivalent_steps(history: list[tuple[int, float, float]], target: float) -> 
 def evaluate_model(path: Path, styles_dir: Path, photos: list[Path], size: int, max_steps: int,
                    init: str = "content") -> dict:
     from stylecast.runtime.imageio import read_image
-    from stylecast.training.checkpoint import load_checkpoint, model_from_checkpoint
+    from stylecast.training.checkpoint import load_checkpoint, loss_from_checkpoint, model_from_checkpoint
     from stylecast.training.gatys import noise_image, optimise_image
-    from stylecast.training.perceptual import LossConfig, PerceptualLoss
     from stylecast.training.tensors import bgr8_to_tensor, fit_size, resize
 
     data = load_checkpoint(path)
     model = model_from_checkpoint(data)
-    config = LossConfig.from_dict(data["loss_config"])
-    style_size = data["train"]["style_size"]
-    styles = [read_image(styles_dir / name) for name in data["style"]["images"]]
-    loss = PerceptualLoss(config, [bgr8_to_tensor(resize(s, fit_size(*s.shape[:2], style_size))) for s in styles],
-                          data["style"]["weights"])
+    loss = loss_from_checkpoint(data, styles_dir)
     rows = []
     for photo in photos:
         content = bgr8_to_tensor(resize(img := read_image(photo), fit_size(*img.shape[:2], size)))

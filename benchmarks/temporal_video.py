@@ -67,17 +67,10 @@ class StyleLoss:
     """The style term of a shipped model's own loss, from its checkpoint (training code: benchmarks may use it)."""
 
     def __init__(self, checkpoint: Path, styles_dir: Path, size: int = 256):
-        from stylecast.runtime.imageio import read_image
-        from stylecast.training.checkpoint import load_checkpoint
-        from stylecast.training.perceptual import LossConfig, PerceptualLoss
+        from stylecast.training.checkpoint import load_checkpoint, loss_from_checkpoint
         from stylecast.training.tensors import bgr8_to_tensor, fit_size, resize
 
-        data = load_checkpoint(checkpoint)
-        styles = [read_image(styles_dir / name) for name in data["style"]["images"]]
-        style_size = data["train"]["style_size"]
-        self.loss = PerceptualLoss(LossConfig.from_dict(data["loss_config"]),
-                                   [bgr8_to_tensor(resize(s, fit_size(*s.shape[:2], style_size))) for s in styles],
-                                   data["style"]["weights"])
+        self.loss = loss_from_checkpoint(load_checkpoint(checkpoint), styles_dir)
         self.prepare = lambda image: bgr8_to_tensor(resize(image, fit_size(*image.shape[:2], size)))
 
     def __call__(self, content: np.ndarray, output: np.ndarray) -> float:

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 
@@ -16,11 +17,11 @@ from conftest import synthetic_painting, synthetic_photo  # noqa: E402
 from helpers import held_out_losses  # noqa: E402
 from stylecast.runtime.cli import main  # noqa: E402
 from stylecast.training.architectures import build_model  # noqa: E402
-from stylecast.training.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
+from stylecast.training.checkpoint import load_checkpoint, loss_from_checkpoint, model_from_checkpoint  # noqa: E402,E501
 from stylecast.training.generator import saturation  # noqa: E402
 from stylecast.training.model_card import render_card  # noqa: E402
 from stylecast.training.perceptual import LossConfig, PerceptualLoss  # noqa: E402
-from stylecast.training.tensors import bgr8_to_tensor  # noqa: E402
+from stylecast.training.tensors import bgr8_to_tensor, resize  # noqa: E402
 
 TINY = ["--model-setting", "width=4", "--model-setting", "residual_blocks=1"]
 
@@ -57,6 +58,24 @@ def test_checkpoint_rebuilds_identical_model_from_file_alone(tmp_path, dataset):
     x = torch.rand(1, 3, 29, 31)
     assert torch.equal(a(x), b(x))
     assert all(torch.equal(p, raw["model"][k]) for k, p in a.state_dict().items())
+
+
+def test_loss_from_checkpoint_is_the_models_own_loss(tmp_path, dataset):
+    """Benchmarks score a model with the loss it was trained with: its weights and layers from the checkpoint, its
+    style image (found by name in another folder, at another size) scaled to the checkpoint's style size."""
+    out = tmp_path / "model.pt"
+    assert main(train_args(dataset, out, 1, "--style-weight", "7", "--style-layers", "relu1_1,relu3_1")) == 0
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    painting = synthetic_painting(96, 128, seed=5)
+    cv2.imwrite(str(styles / "style.png"), painting)
+    loss = loss_from_checkpoint(load_checkpoint(out), styles)
+    assert loss.config.style_weight == 7 and loss.config.style_layers == ("relu1_1", "relu3_1")
+    expected = PerceptualLoss(loss.config, [bgr8_to_tensor(resize(painting, (48, 64)))])  # longest side 64
+    photo = bgr8_to_tensor(synthetic_photo(32, 40, seed=9))
+    with torch.no_grad():
+        assert loss(photo).style.item() == pytest.approx(expected(photo).style.item(), rel=1e-6)
+        assert loss(photo).style.item() > 0
 
 
 def test_resume_continues_the_step_count(tmp_path, dataset):

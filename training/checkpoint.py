@@ -53,6 +53,22 @@ def model_from_checkpoint(data: dict) -> torch.nn.Module:
     return model.eval()
 
 
+def loss_from_checkpoint(data: dict, styles_dir: str | Path):
+    """The perceptual loss the checkpoint's model was trained with: its loss configuration, and its style images
+    (found by name in `styles_dir`, since checkpoints do not carry them) at its training style size. Benchmarks
+    measure a model against this, its own objective, not one shared loss."""
+    from stylecast.runtime.imageio import read_image
+
+    from .perceptual import LossConfig, PerceptualLoss
+    from .tensors import bgr8_to_tensor, fit_size, resize
+
+    style_size = data["train"]["style_size"]
+    styles = [read_image(Path(styles_dir) / name) for name in data["style"]["images"]]
+    return PerceptualLoss(LossConfig.from_dict(data["loss_config"]),
+                          [bgr8_to_tensor(resize(s, fit_size(*s.shape[:2], style_size))) for s in styles],
+                          data["style"]["weights"])
+
+
 def file_sha256(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
