@@ -103,6 +103,24 @@ def gatys_vs_generator(result: dict) -> str:
     return "\n".join(lines)
 
 
+def loss_breakdown(result: dict) -> str:
+    s = result["settings"]
+    layers = list(dict.fromkeys(layer for r in result["rows"] for layer in r["generator"]["style_by_layer"]))
+    lines = [f"Each model's own loss, split by term and by style layer (each layer's weighted share of the style "
+             f"term), for the generator's output and for Gatys L-BFGS from the photo after "
+             f"{' and '.join(map(str, s['steps']))} steps; {s['size']} px:", "",
+             "| model | photo | image | total | content | style | " + " | ".join(layers) + " |",
+             "| --- " * (6 + len(layers)) + "|"]
+    for r in result["rows"]:
+        for label, terms in [("generator", r["generator"])] + [(f"Gatys, {k} steps", v) for k, v in r["gatys"].items()]:
+            shares = [f"{terms['style_by_layer'][layer]:.3f}" if layer in terms["style_by_layer"] else "-"
+                      for layer in layers]
+            lines.append(f"| {r['model']} | {r['photo']} | {label} | {terms['total']:.3f} | {terms['content']:.3f} | "
+                         f"{terms['style']:.3f} | " + " | ".join(shares) + " |")
+    lines += ["", _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
 def peers(result: dict) -> str:
     sizes = sorted({r["size_px"] for r in result["rows"]})
     names = list(dict.fromkeys(r["contender"] for r in result["rows"]))
@@ -239,7 +257,7 @@ def bench_gpu(result: dict) -> str:
 
 
 RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "quality_noise_init": quality,
-             "live_cpu": live_cpu,
+             "live_cpu": live_cpu, "loss_breakdown": loss_breakdown,
              "gatys_vs_generator": gatys_vs_generator, "peers": peers, "video_pipeline": video_pipeline,
              "temporal_sintel": temporal_sintel, "temporal_video": temporal_video, "gpu": gpu,
              "bench_gpu": bench_gpu}

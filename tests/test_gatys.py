@@ -113,6 +113,12 @@ def test_loss_matches_hand_assembled_terms():
     expected = 0.5 * losses.content_loss(f["relu4_2"], fc["relu4_2"]) + 5.0 * style + \
         0.1 * losses.total_variation(image)
     assert terms.total.item() == pytest.approx(expected.item(), rel=1e-5)
+    by_layer = loss.style_by_layer(image)  # each layer's weighted share, by hand; they add up to the style term
+    assert list(by_layer) == ["relu1_1", "relu3_1"]
+    assert by_layer["relu1_1"] == pytest.approx(
+        5.0 * 2.0 * losses.style_loss(losses.gram_matrix(f["relu1_1"]), losses.gram_matrix(fs["relu1_1"])).item(),
+        rel=1e-5)
+    assert sum(by_layer.values()) == pytest.approx(terms.style.item(), rel=1e-5)
 
 
 def test_bad_settings_list_the_valid_choices():

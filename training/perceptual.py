@@ -171,9 +171,8 @@ class PerceptualLoss(nn.Module):
                 content = content + losses.content_loss(features[layer], content_targets[layer])
             content = cfg.content_weight * content
         if self.targets.grams:
-            for layer, weight in zip(cfg.style_layers, cfg.layer_weights()):
-                gram = losses.gram_matrix(features[layer])
-                style = style + weight * losses.style_loss(gram, self.targets.grams[layer].to(gram.dtype))
+            for term in self._style_layer_terms(features).values():
+                style = style + term
             style = cfg.style_weight * style
         if self.targets.means:
             for layer, weight in zip(cfg.style_layers, cfg.layer_weights()):
@@ -187,6 +186,22 @@ class PerceptualLoss(nn.Module):
         tv = cfg.tv_weight * losses.total_variation(image) if cfg.tv_weight > 0 else zero
         total = content + style + tv + histogram + stats
         return LossTerms(total=total, content=content, style=style, tv=tv, histogram=histogram, stats=stats)
+
+
+    def style_by_layer(self, image: torch.Tensor) -> dict[str, float]:
+        """Each style layer's share of the weighted style term (they sum to `forward(image).style`): which
+        layers a generator falls short on, where a total hides it."""
+        with torch.no_grad():
+            terms = self._style_layer_terms(self.encoder(image))
+        return {layer: self.config.style_weight * float(term) for layer, term in terms.items()}
+
+    def _style_layer_terms(self, features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Layer weight x Gram loss per style layer, before the style weight."""
+        terms = {}
+        for layer, weight in zip(self.config.style_layers, self.config.layer_weights()):
+            gram = losses.gram_matrix(features[layer])
+            terms[layer] = weight * losses.style_loss(gram, self.targets.grams[layer].to(gram.dtype))
+        return terms
 
 
 def _accumulate(table: dict[str, torch.Tensor], key: str, value: torch.Tensor) -> None:
