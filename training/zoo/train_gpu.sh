@@ -29,9 +29,12 @@
 # "Shipped models"), which kept their style: trained from random weights with the temporal loss (the line below),
 # they lost up to 63% of it on video.
 #
-# STYLE_WEIGHT (default 2, the zoo's) sets --style-weight: fine-tuned at 10, starry_night-lite's output equals 4
-# times as many Gatys steps from the photo (21 against 5) and 1.7 times from noise
-# (benchmarks/results/quality_style_weight*.json): the proposed weight for the next retraining of the zoo.
+# STYLE_WEIGHT (default 2, the weight of every run above) sets --style-weight. The shipped LiteNets but the_scream
+# are the LiteNets above fine-tuned at style weight 10 on a 2-core CPU (400 steps of batch 4), their -stable models
+# fine-tuned from those (commands in README.md, "Shipped models"): at 10 starry_night-lite's output equals 4 times
+# as many Gatys steps from the photo (benchmarks/results/quality_style_weight*.json). A GPU retraining of the zoo
+# would pass STYLE_WEIGHT=10, TransformerNets included (100 CPU steps at 10 took starry_night-transformer from 14
+# to 24 steps; same files).
 #
 # then, per model: python -m stylecast.training.checkpoint [--half] OUT_DIR/NAME.pt (--half for transformers),
 # copy into training/zoo/, `stylecast export --zoo`, `python -m stylecast.training.model_card`.
