@@ -25,7 +25,7 @@
 #       bash training/zoo/train_gpu.sh CONTENT_DIR STYLES_DIR OUT_DIR 6
 #
 # The -stable LiteNets were later fine-tuned from their base LiteNets on a 2-core CPU instead (250 steps of batch 4
-# each, temporal weight 60, 15 for great_wave and composition_vii, --lr-decay 0.3; the command is in README.md,
+# each, temporal weight 60, 15 for great_wave, 5 for composition_vii, --lr-decay 0.3; the command is in README.md,
 # "Shipped models"), which kept their style: trained from random weights with the temporal loss (the line below),
 # they lost up to 63% of it on video.
 #
