@@ -187,7 +187,6 @@ class PerceptualLoss(nn.Module):
         total = content + style + tv + histogram + stats
         return LossTerms(total=total, content=content, style=style, tv=tv, histogram=histogram, stats=stats)
 
-
     def style_by_layer(self, image: torch.Tensor) -> dict[str, float]:
         """Each style layer's share of the weighted style term (they sum to `forward(image).style`): which
         layers a generator falls short on, where a total hides it."""
