@@ -38,12 +38,11 @@ def evaluate(path: Path, styles_dir: Path, photo: Path, size: int, steps: list[i
     from stylecast.runtime.imageio import read_image
     from stylecast.training.checkpoint import load_checkpoint, loss_from_checkpoint, model_from_checkpoint
     from stylecast.training.gatys import optimise_image
-    from stylecast.training.tensors import bgr8_to_tensor, fit_size, resize
+    from stylecast.training.tensors import fitted_tensor
 
     data = load_checkpoint(path)
     loss = loss_from_checkpoint(data, styles_dir)
-    image = read_image(photo)
-    content = bgr8_to_tensor(resize(image, fit_size(*image.shape[:2], size)))
+    content = fitted_tensor(read_image(photo), size)
     targets = loss.content_targets(content)
     with torch.no_grad():
         generator = breakdown(loss, model_from_checkpoint(data)(content), targets)

@@ -41,14 +41,14 @@ def evaluate_model(path: Path, styles_dir: Path, photos: list[Path], size: int, 
     from stylecast.runtime.imageio import read_image
     from stylecast.training.checkpoint import load_checkpoint, loss_from_checkpoint, model_from_checkpoint
     from stylecast.training.gatys import noise_image, optimise_image
-    from stylecast.training.tensors import bgr8_to_tensor, fit_size, resize
+    from stylecast.training.tensors import fitted_tensor
 
     data = load_checkpoint(path)
     model = model_from_checkpoint(data)
     loss = loss_from_checkpoint(data, styles_dir)
     rows = []
     for photo in photos:
-        content = bgr8_to_tensor(resize(img := read_image(photo), fit_size(*img.shape[:2], size)))
+        content = fitted_tensor(read_image(photo), size)
         targets = loss.content_targets(content)
         with torch.no_grad():
             start = time.perf_counter()

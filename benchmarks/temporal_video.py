@@ -68,10 +68,10 @@ class StyleLoss:
 
     def __init__(self, checkpoint: Path, styles_dir: Path, size: int = 256):
         from stylecast.training.checkpoint import load_checkpoint, loss_from_checkpoint
-        from stylecast.training.tensors import bgr8_to_tensor, fit_size, resize
+        from stylecast.training.tensors import fitted_tensor
 
         self.loss = loss_from_checkpoint(load_checkpoint(checkpoint), styles_dir)
-        self.prepare = lambda image: bgr8_to_tensor(resize(image, fit_size(*image.shape[:2], size)))
+        self.prepare = lambda image: fitted_tensor(image, size)
 
     def __call__(self, content: np.ndarray, output: np.ndarray) -> float:
         import torch

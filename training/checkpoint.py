@@ -60,13 +60,11 @@ def loss_from_checkpoint(data: dict, styles_dir: str | Path):
     from stylecast.runtime.imageio import read_image
 
     from .perceptual import LossConfig, PerceptualLoss
-    from .tensors import bgr8_to_tensor, fit_size, resize
+    from .tensors import fitted_tensor
 
-    style_size = data["train"]["style_size"]
-    styles = [read_image(Path(styles_dir) / name) for name in data["style"]["images"]]
-    return PerceptualLoss(LossConfig.from_dict(data["loss_config"]),
-                          [bgr8_to_tensor(resize(s, fit_size(*s.shape[:2], style_size))) for s in styles],
-                          data["style"]["weights"])
+    styles = [fitted_tensor(read_image(Path(styles_dir) / name), data["train"]["style_size"])
+              for name in data["style"]["images"]]
+    return PerceptualLoss(LossConfig.from_dict(data["loss_config"]), styles, data["style"]["weights"])
 
 
 def file_sha256(path: str | Path) -> str:

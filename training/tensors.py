@@ -37,6 +37,12 @@ def fit_size(height: int, width: int, longest: int | None) -> tuple[int, int]:
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
+def fitted_tensor(image: np.ndarray, longest: int | None) -> torch.Tensor:
+    """A uint8 BGR image scaled so its longest side is `longest`, as (1, 3, H, W): how style images and photos
+    enter the loss, in training and in the benchmarks that score a model with its own loss."""
+    return bgr8_to_tensor(resize(image, fit_size(*image.shape[:2], longest)))
+
+
 def size_for_area(height: int, width: int, area: int) -> tuple[int, int]:
     """(height, width) with the same aspect ratio and about `area` pixels."""
     scale = (area / (height * width)) ** 0.5

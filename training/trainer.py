@@ -36,7 +36,7 @@ from .device import resolve_device
 from .generator import saturation
 from .motion import next_frame, random_affine, temporal_loss
 from .perceptual import LossConfig, PerceptualLoss
-from .tensors import bgr8_to_tensor, fit_size, resize, tensor_to_bgr8
+from .tensors import bgr8_to_tensor, fitted_tensor, resize, tensor_to_bgr8
 
 LOSS_FIELDS = ("total", "content", "style", "tv", "histogram", "stats", "consistency", "saturation")  # window means
 LOG_FIELDS = ("step", "seconds", "images_per_second", "lr", *LOSS_FIELDS)
@@ -169,7 +169,7 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
     if dist_env.world > 1:
         network = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
 
-    style_tensors = [bgr8_to_tensor(resize(img, fit_size(*img.shape[:2], settings.style_size))) for img in style_images]
+    style_tensors = [fitted_tensor(img, settings.style_size) for img in style_images]
     loss_fn = PerceptualLoss(loss_config, style_tensors, style_weights, device=device)
     preview = bgr8_to_tensor(resize(read_image(SAMPLE_CONTENT), (settings.size, settings.size)), device)
 
