@@ -41,7 +41,7 @@ class StabilizerSettings:
     which is nothing beside a network of 150,000 MACs per pixel. Beside a LiteNet (4,150) that time is not hidden:
     on a 2-core AMD EPYC (Zen 5) whose LiteNet runs a 640x480 frame at --scale 0.5 in 7.7 ms, finest scale 0 added
     18% to the frame, against a goal of 15%; the LiteNets flicker more per frame, and at finest scale 1 their rows
-    stay 67-83% below per-frame output (the bases 72-87% at 0)."""
+    stay 67-86% below per-frame output (the weight-2 bases were 72-87% at 0)."""
 
     flow_width: int = 320  # the flow is computed at most this wide (half of 640x480; all of it at --scale 0.5)
     flow_finest_scale: int | None = None  # DIS refines the flow down to 1/2**this of flow_width (ultrafast
