@@ -19,9 +19,15 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 
 def _runs(result: dict) -> str:
-    """The machine line, and one for each `--update` run with the models whose rows it measured."""
-    lines = [_machine_line(result["machine"])]
-    lines += [f"Rows of {', '.join(u['models'])}: {_machine_line(u['machine'])}" for u in result.get("updates", [])]
+    """The machine line, and one for each `--update` run with the models whose rows it measured; the first run
+    stays listed for its command even when updates have measured every row again, and then says so."""
+    updates = result.get("updates", [])
+    remeasured = {m for u in updates for m in u["models"]}
+    models = {r["model"] for key in ("summary", "rows", "models") for r in result.get(key, []) if "model" in r}
+    first = _machine_line(result["machine"])
+    lines = [f"First run (every row since measured again below): {first}" if models and models <= remeasured
+             else first]
+    lines += [f"Rows of {', '.join(u['models'])}: {_machine_line(u['machine'])}" for u in updates]
     return "\n\n".join(lines)
 
 

@@ -9,13 +9,18 @@ from typing import Callable
 def updated(old: dict, new: dict, models: list[str], order: Callable[[dict], object]) -> dict:
     """`old` with `models`' entries in every list of rows replaced by `new`'s, sorted by `order` (stable: models
     keep their order within it); the new run is listed under "updates", so the README says which rows it
-    measured, and an earlier update whose models were all measured again is dropped."""
+    measured, and an earlier update whose models were all measured again, by this run and later ones together, is
+    dropped: it no longer made any row."""
     if old["settings"] != new["settings"]:
         raise SystemExit(f"--update: settings differ from the existing result ({old['settings']}); rerun all")
     for key in ("summary", "rows", "models"):
         if key in new:
             kept = [r for r in old[key] if r["model"] not in models]
             old[key] = sorted(kept + new[key], key=order)
-    old["updates"] = [u for u in old.get("updates", []) if set(u["models"]) - set(models)]
-    old["updates"].append({"models": models, "machine": new["machine"]})
+    runs, remeasured = [{"models": models, "machine": new["machine"]}], set(models)
+    for run in reversed(old.get("updates", [])):
+        if set(run["models"]) - remeasured:
+            runs.insert(0, run)
+        remeasured |= set(run["models"])
+    old["updates"] = runs
     return old

@@ -31,5 +31,21 @@ def test_benchmark_update_replaces_only_the_named_models_rows():
     assert merged["machine"] == {"date": "old"} and merged["updates"] == [{"models": ["b"], "machine": {"date": "new"}}]
     again = updated(merged, result(["b"], 3, "newer"), ["b"], by_size)
     assert [u["machine"]["date"] for u in again["updates"]] == ["newer"]  # the superseded run is no longer listed
+    split = updated(updated(again, result(["a"], 4, "a-run"), ["a"], by_size), result(["a", "b"], 5, "ab-run"),
+                    ["a", "b"], by_size)
+    assert [u["machine"]["date"] for u in split["updates"]] == ["ab-run"]  # superseded by later runs together
+    kept = updated(updated(split, result(["a", "c"], 6, "ac-run"), ["a", "c"], by_size), result(["a"], 7, "a2"),
+                   ["a"], by_size)
+    assert [u["machine"]["date"] for u in kept["updates"]] == ["ab-run", "ac-run", "a2"]  # each still made a row
     with pytest.raises(SystemExit, match="settings differ"):
         updated(result(["a"], 1, "old"), {**result(["a"], 1, "x"), "settings": {"sizes": "256"}}, ["a"], by_size)
+
+
+def test_first_run_says_when_updates_have_measured_every_row_again():
+    runs = load_benchmark("render_readme")._runs
+    machine = {"cpu": "cpu", "cores": 2, "memory_gib": 1, "date": "d", "git_commit": "c", "command": "cmd"}
+    result = {"machine": machine, "rows": [{"model": "a"}, {"model": "b"}],
+              "updates": [{"models": ["a"], "machine": machine}]}
+    assert runs(result).startswith("Machine: cpu")
+    result["updates"].append({"models": ["b"], "machine": machine})
+    assert runs(result).startswith("First run (every row since measured again below): Machine: cpu")
