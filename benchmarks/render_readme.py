@@ -14,6 +14,8 @@ import re
 import sys
 from pathlib import Path
 
+from update import models_in
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -23,7 +25,7 @@ def _runs(result: dict) -> str:
     stays listed for its command even when updates have measured every row again, and then says so."""
     updates = result.get("updates", [])
     remeasured = {m for u in updates for m in u["models"]}
-    models = {r["model"] for key in ("summary", "rows", "models") for r in result.get(key, []) if "model" in r}
+    models = models_in(result)
     first = _machine_line(result["machine"])
     lines = [f"First run (every row since measured again below): {first}" if models and models <= remeasured
              else first]

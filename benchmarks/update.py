@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from typing import Callable
 
+ROW_LISTS = ("summary", "rows", "models")  # the lists of a result whose entries belong to one model each
+
+
+def models_in(result: dict) -> set[str]:
+    """The models a result has rows for."""
+    return {r["model"] for key in ROW_LISTS for r in result.get(key, []) if "model" in r}
+
 
 def updated(old: dict, new: dict, models: list[str], order: Callable[[dict], object]) -> dict:
     """`old` with `models`' entries in every list of rows replaced by `new`'s, sorted by `order` (stable: models
@@ -13,7 +20,7 @@ def updated(old: dict, new: dict, models: list[str], order: Callable[[dict], obj
     dropped: it no longer made any row."""
     if old["settings"] != new["settings"]:
         raise SystemExit(f"--update: settings differ from the existing result ({old['settings']}); rerun all")
-    for key in ("summary", "rows", "models"):
+    for key in ROW_LISTS:
         if key in new:
             kept = [r for r in old[key] if r["model"] not in models]
             old[key] = sorted(kept + new[key], key=order)
