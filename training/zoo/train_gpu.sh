@@ -34,7 +34,7 @@
 # fine-tuned from those (commands in README.md, "Shipped models"): at 10 starry_night-lite's output equals 4 times
 # as many Gatys steps from the photo (benchmarks/results/quality_style_weight*.json). A GPU retraining of the zoo
 # would pass STYLE_WEIGHT=10, TransformerNets included. The shipped TransformerNets are the ones above fine-tuned
-# on the 2-core CPU too, about 300 steps of batch 4 each (19 minutes) at style weight 10, temporal weight 60 kept
+# on the 2-core CPU too, 301-321 steps of batch 4 each (19 minutes) at style weight 10, temporal weight 60 kept
 # (the_scream first at 5, then 251 steps at 10 from that; command in README.md, "Shipped models").
 #
 # then, per model: python -m stylecast.training.checkpoint [--half] OUT_DIR/NAME.pt (--half for transformers),
