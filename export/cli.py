@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                                    calibration=args.calibration)
         reports.append({"checkpoint": str(checkpoint), "onnx": str(out), "parity": parity})
         worst = parity["worst"]
-        if not args.json:
+        if not args.json and not args.quiet:
             print(f"wrote {out}: {args.precision}/{args.layout}, parity vs PyTorch over {len(parity['cases'])} "
                   f"inputs: max abs {worst['max_abs']:.3g}, PSNR {worst['psnr']:.1f} dB (tolerance "
                   f"{parity['tolerance']})", file=sys.stderr)
@@ -88,7 +88,7 @@ def _build_engine(args: argparse.Namespace) -> int:
     if args.json:
         json.dump(result, sys.stdout)
         sys.stdout.write("\n")
-    else:
+    elif not args.quiet:
         verb = "reused cached" if result["cached"] else "built"
         p = result["profile"]
         print(f"{verb} {result['engine']} ({result['trt_module']} {result['trt_version']}, {result['precision']}, "

@@ -150,7 +150,8 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, layout: str = "bg
         arch=data["arch"], model_config=data["model_config"], style_name=data["style"]["name"],
         style_images=data["style"]["images"], train_size=int(data["train"]["size"]), layout=layout,
         stride=int(model.stride), macs_per_pixel=macs_per_pixel(model), checkpoint_sha256=file_sha256(checkpoint),
-        precision=precision, stylecast_version=__version__, loss_config=data["loss_config"], parity=parity)
+        precision=precision, stylecast_version=__version__, loss_config=data["loss_config"], parity=parity,
+        task=data.get("task", "style"), method=data.get("method", "perceptual"))
     for key, value in meta.to_props().items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             for size in sizes:
                 result = bench_one(model, backend, args.device, size, args.warmup, args.runs, args.threads)
                 results.append(result)
-                if not args.json:
+                if not args.json and not args.quiet:
                     print(f"{result.model} {result.backend} {size[0]}x{size[1]}: p50 {result.p50_ms:.2f} ms",
                           file=sys.stderr)
     if args.csv:

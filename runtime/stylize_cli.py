@@ -100,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         return _models(args)
     from tqdm.auto import tqdm
 
+    from .progress import progress_bar
+
     from .imageio import check_output_path, decode_image, encode_image, read_image, write_image
 
     stylizer = stylizer_from_args(args)
@@ -109,8 +111,8 @@ def run(args: argparse.Namespace) -> int:
             check_output_path(target)
     if not args.quiet and not args.json:
         print(f"stylecast: model {stylizer.name} on {stylizer.runner.describe()}", file=sys.stderr)
-    failures = 0
-    bar = tqdm(jobs, desc="stylize", unit="img", disable=args.quiet or len(jobs) < 2, leave=False)
+    failures = written = 0
+    bar = progress_bar(jobs, quiet=args.quiet or len(jobs) < 2, desc="stylize", unit="img")
     for source, target in bar:
         if args.skip_existing and target is not None and target.exists():
             continue
@@ -129,12 +131,18 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.buffer.flush()
         else:
             write_image(target, out)
+            written += 1
+            if len(jobs) == 1 and not args.quiet and not args.json:
+                print(f"wrote {target} ({out.shape[1]}x{out.shape[0]})", file=sys.stderr)
         if args.json:
             report = {"input": str(source) if source else "-", "output": str(target) if target else "-",
                       "width": int(out.shape[1]), "height": int(out.shape[0]), "model": stylizer.name,
                       "backend": stylizer.runner.describe(), "seconds": round(time.perf_counter() - start, 5),
                       "inference_seconds": round(stylizer.times.inference, 5)}
             print(json.dumps(report), flush=True)
+    if len(jobs) > 1 and not args.quiet and not args.json:
+        where = args.out if args.out else "beside the inputs"
+        print(f"wrote {written} of {len(jobs)} images ({where})", file=sys.stderr)
     if failures:
         raise UserError(f"{failures} of {len(jobs)} inputs could not be read (see above)")
     return 0
@@ -146,7 +154,8 @@ def _models(args: argparse.Namespace) -> int:
     rows = []
     for name in bundled_names():
         meta = resolve_model(name).meta
-        rows.append({"name": name, "arch": meta.arch, "macs_per_pixel": round(meta.macs_per_pixel),
+        rows.append({"name": name, "task": meta.task, "method": meta.method, "arch": meta.arch,
+                     "macs_per_pixel": round(meta.macs_per_pixel),
                      "precision": meta.precision, "style": meta.style_name, "layout": meta.layout,
                      "default": name == DEFAULT_MODEL})
     if args.json:
@@ -155,8 +164,9 @@ def _models(args: argparse.Namespace) -> int:
     elif not rows:
         print("no bundled models")
     else:
-        print(f"{'name':<28} {'arch':<12} {'MACs/pixel':>11} {'precision':<9} style")
+        print(f"{'name':<28} {'task':<9} {'method':<11} {'arch':<12} {'MACs/pixel':>11} {'precision':<9} style")
         for r in rows:
             mark = " (default)" if r["default"] else ""
-            print(f"{r['name']:<28} {r['arch']:<12} {r['macs_per_pixel']:>11,} {r['precision']:<9} {r['style']}{mark}")
+            print(f"{r['name']:<28} {r['task']:<9} {r['method']:<11} {r['arch']:<12} {r['macs_per_pixel']:>11,} "
+                  f"{r['precision']:<9} {r['style']}{mark}")
     return 0

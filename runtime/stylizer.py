@@ -155,7 +155,7 @@ class Stylizer:
         quarter of the pixels, and the guided upsampling that follows takes its fine detail from the current input
         frame, which does not flicker (640x480 at --scale 0.5: 10.4 ms per frame after the upsampling, 4.0 ms
         before it; the flicker left is 12-26% higher, still 49-77% below per-frame output,
-        benchmarks/results/stabiliser_placement.json)."""
+        benchmarks/results/experiments/stabiliser_placement.json)."""
         frame, net_in, out, opts = pending.frame, pending.net_in, pending.network_out, pending.options
         if frame_filter is not None and not pending.done:
             t = time.perf_counter()

@@ -205,12 +205,14 @@ class TorchBackend(Backend):
             high = x[2] if len(x) > 2 and x[2] is not None else None
             return torch.clamp(data, min=None if low is None else low.item(), max=None if high is None else high.item())
 
-        def maximum(x, _):
-            out = x[0]
-            for other in x[1:]:
-                out, other = same_device(out, other)
-                out = torch.maximum(out, other)
-            return out
+        def elementwise(function):
+            def run(x, _):
+                out = x[0]
+                for other in x[1:]:
+                    out, other = same_device(out, other)
+                    out = function(out, other)
+                return out
+            return run
 
         def expand(x, _):
             target = _ints(x[1])
@@ -227,7 +229,8 @@ class TorchBackend(Backend):
 
         return {
             "Add": binary(torch.add), "Sub": binary(torch.sub), "Mul": binary(torch.mul), "Div": binary(div),
-            "Max": maximum, "Relu": lambda x, a: torch.relu(x[0]), "Tanh": lambda x, a: torch.tanh(x[0]),
+            "Max": elementwise(torch.maximum), "Min": elementwise(torch.minimum),
+            "Relu": lambda x, a: torch.relu(x[0]), "Tanh": lambda x, a: torch.tanh(x[0]),
             "Sigmoid": lambda x, a: torch.sigmoid(x[0]), "Round": lambda x, a: torch.round(x[0]),
             "Identity": lambda x, a: x[0], "Cast": lambda x, a: x[0].to(dtypes[a["to"]]),
             "Clip": clip, "Conv": conv, "Pad": pad, "Resize": resize, "Slice": slice_, "Reshape": reshape,

@@ -2,8 +2,9 @@
 
 Decoding and encoding run in their own threads with small bounded queues, so the network (the slow stage) never
 waits for I/O; the encoding thread also finishes each frame (upsampling, blending, stabiliser) while the network
-runs on the next. The video goes to a temporary file that is renamed into place at the end; the original audio is
-then muxed back with the ffmpeg that imageio-ffmpeg ships, when it is installed (and the run says so when not).
+runs on the next. The video goes to a temporary file that is renamed into place at the end: H.264 with the
+source's audio through the FFmpeg that imageio-ffmpeg ships, or OpenCV's writer where it is missing
+(video_writer.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import os
 import queue
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
-from tqdm.auto import tqdm
 
 from .allocator import keep_freed_memory
 from .errors import UserError
 from .latency import LatencyLog, finish_frame, start_frame
+from .progress import progress_bar
+from .video_writer import DEFAULT_CRF, check_video_extension, open_writer
 
-FOURCC = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "mp4v", ".mov": "mp4v"}
 _END = object()
 
 
@@ -35,12 +35,14 @@ class VideoReport:
     corrupt_frames: int = 0
     seconds: float = 0.0
     audio: str = "none"
+    codec: str = ""
+    note: str = ""  # a fallback or a special case the user should know of, said once
     latency: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"frames": self.frames, "dropped_frames": 0, "corrupt_frames": self.corrupt_frames,
                 "fps": round(self.frames / self.seconds, 3) if self.seconds else 0.0,
-                "seconds": round(self.seconds, 3), "audio": self.audio, "latency": self.latency}
+                "seconds": round(self.seconds, 3), "audio": self.audio, "codec": self.codec, "latency": self.latency}
 
 
 def open_video(path: str | Path) -> cv2.VideoCapture:
@@ -57,38 +59,12 @@ def open_video(path: str | Path) -> cv2.VideoCapture:
     return capture
 
 
-def ffmpeg_executable() -> str | None:
-    """The ffmpeg binary that imageio-ffmpeg ships, if it is installed."""
-    try:
-        import imageio_ffmpeg
-    except ImportError:
-        return None
-    try:
-        return imageio_ffmpeg.get_ffmpeg_exe()
-    except RuntimeError:
-        return None
-
-
-def has_audio(ffmpeg: str, path: Path) -> bool:
-    probe = subprocess.run([ffmpeg, "-hide_banner", "-i", str(path)], capture_output=True, text=True)
-    return "Audio:" in probe.stderr
-
-
-def mux_audio(ffmpeg: str, video: Path, source: Path, out: Path) -> None:
-    command = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-i", str(video), "-i", str(source),
-               "-map", "0:v:0", "-map", "1:a?", "-c:v", "copy", "-c:a", "aac", "-shortest", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise UserError(f"ffmpeg could not mux the audio: {result.stderr.strip().splitlines()[-1][:200]}")
-
-
 def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool = True,
-                  frame_filter=None) -> VideoReport:
+                  frame_filter=None, crf: int = DEFAULT_CRF, encoder: str = "auto") -> VideoReport:
     """Stylise every frame of `source` into `out`; `frame_filter(input, stylised) -> frame` may post-process
-    (the temporal stabiliser plugs in here)."""
+    (the temporal stabiliser plugs in here). `crf` and `encoder` as in video_writer.open_writer."""
     source, out = Path(source), Path(out)
-    if out.suffix.lower() not in FOURCC:
-        raise UserError(f"{out}: unknown video extension {out.suffix!r}; choose one of {', '.join(FOURCC)}")
+    check_video_extension(out)
     if out.resolve() == source.resolve():
         raise UserError(f"{out}: the output would overwrite the input")
     capture = open_video(source)
@@ -97,7 +73,7 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    silent = tmp_dir / f"video{out.suffix}"
+    partial = tmp_dir / f"video{out.suffix}"
     report, log = VideoReport(), LatencyLog()
     decoded: queue.Queue = queue.Queue(maxsize=8)
     encoded: queue.Queue = queue.Queue(maxsize=8)
@@ -133,11 +109,7 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
                 t = time.perf_counter()
                 if "writer" not in writer_box:
                     h, w = frame.shape[:2]
-                    writer = cv2.VideoWriter(str(silent), cv2.VideoWriter_fourcc(*FOURCC[out.suffix.lower()]),
-                                             fps, (w, h))
-                    if not writer.isOpened():
-                        raise UserError(f"{out}: OpenCV cannot encode {out.suffix} here")
-                    writer_box["writer"] = writer
+                    writer_box["writer"] = open_writer(partial, (w, h), fps, crf, source, encoder)
                 writer_box["writer"].write(frame)
                 now = time.perf_counter()
                 log.add("output", now - t)
@@ -151,7 +123,7 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
     threads = [threading.Thread(target=decode, daemon=True), threading.Thread(target=encode, daemon=True)]
     for thread in threads:
         thread.start()
-    bar = tqdm(total=total, desc="video", unit="frame", disable=not progress, leave=False)
+    bar = progress_bar(total=total, quiet=not progress, desc="video", unit="frame")
     start = time.perf_counter()
     try:
         while True:
@@ -176,26 +148,18 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
             thread.join()
         bar.close()
         capture.release()
-        if "writer" in writer_box:
-            writer_box["writer"].release()
     try:
-        if errors:
-            raise errors[0]
-        if report.frames == 0:
+        writer = writer_box.get("writer")
+        if errors or report.frames == 0:
+            if writer is not None:
+                writer.abort()
+            if errors:
+                raise errors[0]
             raise UserError(f"{source}: no frames could be decoded")
+        writer.close()
         report.seconds = time.perf_counter() - start
-        ffmpeg = ffmpeg_executable()
-        if ffmpeg is None:
-            report.audio = "not kept: pip install imageio-ffmpeg to keep the audio"
-            os.replace(silent, out)
-        elif has_audio(ffmpeg, source):
-            muxed = tmp_dir / f"muxed{out.suffix}"
-            mux_audio(ffmpeg, silent, source, muxed)
-            os.replace(muxed, out)
-            report.audio = "kept"
-        else:
-            report.audio = "none in the input"
-            os.replace(silent, out)
+        report.codec, report.audio, report.note = writer.info.codec, writer.info.audio, writer.info.note
+        os.replace(partial, out)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
     report.latency = log.report()

@@ -9,12 +9,17 @@ from pathlib import Path
 
 from .errors import UserError
 from .stylize_cli import add_model_arguments, stylizer_from_args
+from .video_writer import DEFAULT_CRF
 
 
 def configure(parser: argparse.ArgumentParser, command: str) -> None:
     if command == "video":
         parser.add_argument("input", help="video file")
-        parser.add_argument("--out", required=True, help="output video (.mp4, .avi, .mkv, .mov)")
+        parser.add_argument("--out", required=True, help="output video (.mp4, .mkv, .mov: H.264; .avi: Motion JPEG)")
+        parser.add_argument("--crf", type=int, default=DEFAULT_CRF, help="H.264 quality: 0 lossless, 18 visually "
+                            "lossless, 28 small; 51 worst")
+        parser.add_argument("--encoder", choices=("auto", "ffmpeg", "opencv"), default="auto",
+                            help="auto: FFmpeg (imageio-ffmpeg) when installed, else OpenCV's MPEG-4 Part 2")
     else:
         parser.add_argument("--source", default="0", help="camera index, video file, URL or GStreamer pipeline")
         parser.add_argument("--no-window", action="store_true", help="run headless")
@@ -25,6 +30,8 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
                             "(needs pyvirtualcam)")
         parser.add_argument("--no-pace", action="store_true",
                             help="read file sources as fast as possible instead of at their frame rate")
+        parser.add_argument("--drop-frames", action="store_true", help="treat a file source like a camera: keep "
+                            "only the newest frame when the network falls behind (cameras and streams always do)")
     parser.add_argument("--stabilize", action="store_true",
                         help="reduce flicker: blend with the previous frame warped along the input's optical flow")
     parser.add_argument("--json", action="store_true", help="print frames, dropped frames, fps and per-stage "
@@ -35,17 +42,20 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.command == "video":
-        from .video import FOURCC, open_video, stylise_video
+        from .video import open_video, stylise_video
+        from .video_writer import check_video_extension
 
-        if Path(args.out).suffix.lower() not in FOURCC:  # fail before any work, and before any other output
-            raise UserError(f"{args.out}: unknown video extension {Path(args.out).suffix!r}; choose one of "
-                            f"{', '.join(FOURCC)}")
+        check_video_extension(Path(args.out))  # fail before any work, and before any other output
+        if not 0 <= args.crf <= 51:
+            raise UserError(f"--crf must be between 0 and 51, got {args.crf}")
         open_video(args.input).release()
     else:
-        from .live import open_source
+        from .live import check_display, open_source
 
         if args.frames is not None and args.frames < 1:
             raise UserError("--frames must be at least 1")
+        if not args.no_window:
+            check_display()
         open_source(args.source)[0].release()  # a missing camera or file fails before any other output
     if args.command == "live":
         from .models import DEFAULT_MODEL, bundled_names
@@ -64,11 +74,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"stylecast: model {', '.join(s.name for s in stylizers)} on {stylizer.runner.describe()}",
               file=sys.stderr)
     if args.command == "video":
-        report = stylise_video(stylizer, args.input, args.out, progress=not args.quiet,
-                               frame_filter=frame_filter).to_dict()
+        result = stylise_video(stylizer, args.input, args.out, progress=not args.quiet, frame_filter=frame_filter,
+                               crf=args.crf, encoder=args.encoder)
+        report = result.to_dict()
+        if result.note and not args.quiet:
+            print(f"stylecast video: note: {result.note}", file=sys.stderr)
         if not args.json and not args.quiet:
-            print(f"wrote {args.out}: {report['frames']} frames at {report['fps']} fps; audio {report['audio']}",
-                  file=sys.stderr)
+            print(f"wrote {args.out}: {report['frames']} frames at {report['fps']} fps, {report['codec']}; audio "
+                  f"{report['audio']}", file=sys.stderr)
     else:
         from .live import run_live
 
@@ -79,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"{record}: record to .mp4 or .avi")
         report = run_live(stylizers, args.source, frames=args.frames, window=not args.no_window,
                           stdout=args.output == "-", record=record, virtual_camera=args.virtual_camera,
-                          pace=not args.no_pace, frame_filter=frame_filter).to_dict()
+                          pace=not args.no_pace, frame_filter=frame_filter, drop_frames=args.drop_frames).to_dict()
         report.update(model=stylizer.name, models=[s.name for s in stylizers], backend=stylizer.runner.describe())
     if frame_filter is not None:
         report["stabilizer_resets"] = frame_filter.resets

@@ -40,6 +40,9 @@ def test_cli_choice_lists_agree_with_the_code_they_front():
 
     assert optimize_cli.OPTIMIZERS == gatys.OPTIMIZERS and optimize_cli.INITS == gatys.INITS
     assert train_cli.ARCHITECTURES == tuple(architectures.ARCHITECTURES)
+    from stylecast.training.translation import cli as gan_cli, gan_trainer, pairs
+
+    assert gan_cli.METHODS == (*gan_trainer.RECIPES, "cyclegan") and gan_cli.TASKS == pairs.TASKS
     pytest.importorskip("onnx")
     from stylecast.export import cli as export_cli, tensorrt_build
 

@@ -50,8 +50,8 @@ def test_texture_net_without_content_ignores_the_image_and_is_deterministic_in_e
 
 
 def test_unknown_architecture_and_setting_list_the_valid_ones():
-    with pytest.raises(UserError, match="transformer, lite, texture"):
-        build_model("unet")
+    with pytest.raises(UserError, match="transformer, lite, texture, unet, pix2pixhd, resnet"):
+        build_model("vgg")
     with pytest.raises(UserError, match="residual_blocks, width"):
         build_model("transformer", {"depth": 3})
 

@@ -1,4 +1,5 @@
-"""The README's performance tables are the committed benchmark results, rendered, never typed by hand."""
+"""The README's and docs' tables are the committed benchmark results, rendered, never typed by hand; the README's
+Python example runs as written."""
 
 from pathlib import Path
 
@@ -7,10 +8,14 @@ from conftest import load_benchmark
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_readme_tables_match_committed_results():
+def test_readme_and_docs_tables_match_committed_results():
     module = load_benchmark("render_readme")
-    readme = (ROOT / "README.md").read_text()
-    assert module.render(readme) == readme, "run: python benchmarks/render_readme.py"
+    documents = module.documents()
+    assert {p.name for p in documents} >= {"README.md", "models.md", "benchmarks.md", "experiments.md",
+                                            "architecture.md"}
+    for path in documents:
+        text = path.read_text()
+        assert module.render(text) == text, f"{path.name}: run python benchmarks/render_readme.py"
 
 
 def test_benchmark_update_replaces_only_the_named_models_rows():
@@ -49,3 +54,37 @@ def test_first_run_says_when_updates_have_measured_every_row_again():
     assert runs(result).startswith("Machine: cpu")
     result["updates"].append({"models": ["b"], "machine": machine})
     assert runs(result).startswith("First run (every row since measured again below): Machine: cpu")
+
+
+def _block_after(marker: str) -> str:
+    """The first fenced block after `marker` in the README."""
+    text = (ROOT / "README.md").read_text()
+    rest = text[text.index(marker):]
+    start = rest.index("```")
+    body = rest[rest.index("\n", start) + 1:]
+    return body[:body.index("```")]
+
+
+def test_readme_python_example_runs_as_written(tmp_path):
+    """The README's Python API example, run verbatim on a photo and a three-frame clip the test writes."""
+    import subprocess
+    import sys
+
+    import cv2
+    import numpy as np
+
+    from conftest import synthetic_photo
+
+    cv2.imwrite(str(tmp_path / "photo.jpg"), synthetic_photo(48, 64))
+    writer = cv2.VideoWriter(str(tmp_path / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 10, (64, 48))
+    for seed in range(3):
+        writer.write(synthetic_photo(48, 64, seed=seed))
+    writer.release()
+    code = _block_after("<!-- readme:api -->")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    styled = cv2.imread(str(tmp_path / "styled.png"))
+    photo = cv2.imread(str(tmp_path / "photo.jpg")).astype(int)
+    assert styled.shape == (48, 64, 3) and np.abs(styled.astype(int) - photo).mean() > 5
+    assert sorted(p.name for p in tmp_path.glob("frame_*.png")) == ["frame_0000.png", "frame_0001.png",
+                                                                   "frame_0002.png"]

@@ -223,7 +223,8 @@ def test_models_lists_bundled_models(capsys, tmp_path, model_path, monkeypatch):
     monkeypatch.setattr(models_mod, "MODELS_DIR", bundle)
     assert main(["models", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert rows == [{"name": "tiny-lite", "arch": "lite", "macs_per_pixel": rows[0]["macs_per_pixel"],
+    assert rows == [{"name": "tiny-lite", "task": "style", "method": "perceptual", "arch": "lite",
+                     "macs_per_pixel": rows[0]["macs_per_pixel"],
                      "precision": "fp32", "style": "test-lite", "layout": "bgr8", "default": False}]
     assert rows[0]["macs_per_pixel"] > 0
     out = Stylizer(model="tiny-lite").stylize(synthetic_photo(16, 16))

@@ -57,8 +57,9 @@ def test_bad_tile_settings_are_user_errors():
 def test_tiled_bundled_model_stays_close_to_the_untiled_run():
     """Instance norm sees each tile's own statistics, so brush strokes differ pixel by pixel; the picture must not.
     So the two runs are compared beyond the strokes' scale (blurred, sigma 4 px): on the bundled model (the
-    weight-10 starry_night-lite), 256 px tiles on a 300x400 photo give 24.2 dB PSNR there (18.8 dB pixel by
-    pixel) and mean colours within 5.2 grey levels of the whole-image run; misplaced tiles or seams fall far below."""
+    weight-10 starry_night-lite, with its reflected edge context), 256 px tiles on a 300x400 photo give 24.4 dB PSNR
+    there (18.8 dB pixel by pixel) and mean colours within 7.1 grey levels of the whole-image run (5.2 before the
+    edge context, which each tile gets too); misplaced tiles or seams fall far below."""
     pytest.importorskip("onnxruntime")
     import cv2
 
@@ -70,7 +71,7 @@ def test_tiled_bundled_model_stays_close_to_the_untiled_run():
     blurred_whole, blurred_tiled = (cv2.GaussianBlur(x, (0, 0), 4) for x in (whole, tiled))
     psnr = 10 * np.log10(255.0**2 / np.mean((blurred_whole - blurred_tiled) ** 2))
     assert psnr > 22.0
-    assert np.abs(whole.mean(axis=(0, 1)) - tiled.mean(axis=(0, 1))).max() < 6.0
+    assert np.abs(whole.mean(axis=(0, 1)) - tiled.mean(axis=(0, 1))).max() < 8.0
 
 
 def test_stylize_cli_tile_flags_reach_the_stylizer(tmp_path):

@@ -76,9 +76,19 @@ def test_live_headless_on_a_file_source(capsys, tmp_path, model_path):  # noqa: 
     report = json.loads(capsys.readouterr().out)
     assert report["frames"] == 6 and report["ended_by"] == "6 frames" and report["fps"] > 0
     assert "inference" in report["latency"]
-    # Unpaced, the reader outruns the network: every frame read is either stylised or dropped as stale.
+    # Unpaced, a file is still processed frame by frame: --frames N means its first N frames, and all of it
+    # when N is larger.
+    assert main(["live", "--source", str(clip), "--model", str(model_path), "--no-window", "--frames", "15",
+                 "--json", "--no-pace"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["frames"] == 15 and report["dropped_frames"] == 0
     assert main(["live", "--source", str(clip), "--model", str(model_path), "--no-window", "--frames", "100",
                  "--json", "--no-pace"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ended_by"] == "source ended" and report["frames"] == 20 and report["dropped_frames"] == 0
+    # Like a camera (--drop-frames), the reader outruns the network: every frame is stylised or dropped as stale.
+    assert main(["live", "--source", str(clip), "--model", str(model_path), "--no-window", "--frames", "100",
+                 "--json", "--no-pace", "--drop-frames"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ended_by"] == "source ended"
     assert report["frames"] + report["dropped_frames"] == 20

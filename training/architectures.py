@@ -12,6 +12,9 @@ from .generator import Generator
 from .lite_net import LiteNet, LiteNetConfig
 from .texture_net import TextureNet, TextureNetConfig
 from .transformer_net import TransformerNet, TransformerNetConfig
+from .translation.pix2pixhd import Pix2PixHD, Pix2PixHDConfig
+from .translation.resnet_generator import ResnetGenerator, ResnetGeneratorConfig
+from .translation.unet import UNet, UNetConfig
 
 
 class Architecture(NamedTuple):
@@ -23,6 +26,9 @@ ARCHITECTURES = {
     "transformer": Architecture(TransformerNet, TransformerNetConfig),
     "lite": Architecture(LiteNet, LiteNetConfig),
     "texture": Architecture(TextureNet, TextureNetConfig),
+    "unet": Architecture(UNet, UNetConfig),  # pix2pix
+    "pix2pixhd": Architecture(Pix2PixHD, Pix2PixHDConfig),
+    "resnet": Architecture(ResnetGenerator, ResnetGeneratorConfig),  # CycleGAN's
 }
 
 

@@ -76,15 +76,18 @@ def file_sha256(path: str | Path) -> str:
 
 
 def slim_checkpoint(path: str | Path, half: bool = False) -> Path:
-    """Drop the resume-only state (Adam's moments, twice the model's size) from a checkpoint, in place.
+    """Drop the resume-only state (Adam's moments, twice the model's size; a GAN's discriminator and its moments)
+    from a checkpoint, in place.
 
     For shipping large models in the zoo: the file still rebuilds, exports and evaluates the model, and
-    `--resume` from it continues the step count with fresh optimiser moments. `half` also stores the weights in
+    `--resume` from it continues the step count with fresh optimiser moments (and a GAN with a fresh
+    discriminator). `half` also stores the weights in
     float16, halving the file again: the model keeps computing in float32 (loading casts the weights back), and
     the rounding moves TransformerNet's outputs by at most one grey level. Export then stores the ONNX weights in
     float16 too (export/half_weights.py), so the checkpoint and the ONNX file still hold the same model."""
     data = load_checkpoint(path)
-    data.pop("optimizer", None)
+    for key in ("optimizer", "optimizer_d", "discriminator", "discriminator_a"):
+        data.pop(key, None)
     if half:
         data["model"] = {k: v.half() if v.is_floating_point() else v for k, v in data["model"].items()}
     return save_checkpoint(path, {k: v for k, v in data.items() if k not in ("format", "version")})

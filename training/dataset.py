@@ -13,9 +13,9 @@ from typing import Iterator
 import cv2
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from stylecast.runtime.errors import UserError
+from stylecast.runtime.progress import progress_bar
 from stylecast.runtime.imageio import image_files, read_image
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
@@ -28,7 +28,7 @@ def find_images(root: str | Path, progress: bool = True) -> tuple[list[Path], in
         raise UserError(f"{root}: not a folder of training images")
     candidates = image_files(root, IMAGE_EXTENSIONS)
     readable, skipped = [], 0
-    for path in tqdm(candidates, desc="checking images", unit="img", disable=not progress, leave=False):
+    for path in progress_bar(candidates, quiet=not progress, desc="checking images", unit="img"):
         data = np.fromfile(str(path), np.uint8)
         header_ok = data.size > 0 and cv2.imdecode(data, cv2.IMREAD_REDUCED_COLOR_8) is not None
         if header_ok:
@@ -40,11 +40,12 @@ def find_images(root: str | Path, progress: bool = True) -> tuple[list[Path], in
     return readable, skipped
 
 
-def random_crop(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Scale so the shorter side is `size` times a random factor in [1, 1.5], crop size x size, maybe flip.
-    Returns HxWx3 uint8 BGR."""
+def random_crop(image: np.ndarray, size: int, rng: np.random.Generator, zoom: float = 1.0) -> np.ndarray:
+    """Scale so the shorter side is `size` times `zoom` times a random factor in [1, 1.5], crop size x size, maybe
+    flip. Returns HxWx3 uint8 BGR. A `zoom` above 1 makes many different crops of one large image (a painting
+    gives CycleGAN dozens of training images this way)."""
     height, width = image.shape[:2]
-    scale = size * rng.uniform(1.0, 1.5) / min(height, width)
+    scale = size * zoom * rng.uniform(1.0, 1.5) / min(height, width)
     new_h, new_w = max(size, round(height * scale)), max(size, round(width * scale))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     image = cv2.resize(image, (new_w, new_h), interpolation=interpolation)

@@ -14,10 +14,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from stylecast.runtime import color
 from stylecast.runtime.errors import UserError
+from stylecast.runtime.progress import progress_bar
 
 from .perceptual import LossConfig, PerceptualLoss
 from .tensors import float_bgr_to_tensor, resize, size_for_area, tensor_to_bgr8, tensor_to_float_bgr
@@ -173,7 +173,7 @@ def stylise(content: np.ndarray | None, styles: Sequence[np.ndarray], config: Lo
     history: list[tuple[int, float, float]] = []
     image = None
     t0 = time.perf_counter()
-    bar = tqdm(total=total_steps, desc="optimize", unit="step", disable=not settings.progress, leave=False)
+    bar = progress_bar(total=total_steps, quiet=not settings.progress, desc="optimize", unit="step")
     try:
         for level, level_size in enumerate(levels):
             factor = level_size[0] * level_size[1] / (size[0] * size[1])
@@ -201,12 +201,15 @@ def stylise(content: np.ndarray | None, styles: Sequence[np.ndarray], config: Lo
                     on_snapshot(done + step, tensor_to_bgr8(current))
 
             image = optimise_image(loss, image, targets, settings.steps, settings.optimizer, settings.lr, on_step)
+        seconds = time.perf_counter() - t0
+        # The figure reported is the loss of the image written (clamped to 0..1), so the bar ends on it too: the
+        # optimiser's last figure was for the step's starting point, before clamping.
+        image = image.clamp(0, 1)
+        with torch.no_grad():
+            final_terms = loss(image, targets).as_floats()
+        bar.set_postfix(loss=f"{final_terms['total']:.4g}", size=f"{levels[-1][1]}x{levels[-1][0]}")
     finally:
         bar.close()
-    seconds = time.perf_counter() - t0
-    image = image.clamp(0, 1)
-    with torch.no_grad():
-        final_terms = loss(image, targets).as_floats()
     out = tensor_to_float_bgr(image)
     if preserve_color:
         out = color.combine_luminance(out, content_f)

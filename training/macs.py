@@ -2,6 +2,8 @@
 
 MACs count convolutions only (norms, activations, upsampling and padding are a few operations per value and
 do not change the comparison), measured by running the model once at a size that is a multiple of its stride.
+The figure is per pixel of a large image: the model runs in training mode, without the reflected context that
+inference adds at the image's edges (generator.py), whose cost depends on the image size (+25% at 640x480).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def macs_per_pixel(model: nn.Module, size: int = 256) -> float:
     hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, nn.Conv2d)]
     try:
         was_training = model.training
-        model.eval()
+        model.train()  # no edge context (see above); no layer here behaves differently in training mode
         model(torch.zeros(1, 3, size, size))
         model.train(was_training)
     finally:

@@ -26,6 +26,7 @@ import torch
 from tqdm.auto import tqdm
 
 from stylecast.runtime.errors import UserError
+from stylecast.runtime.progress import progress_bar
 from stylecast.runtime.imageio import read_image, write_image
 from stylecast.runtime.samples import SAMPLE_CONTENT
 
@@ -208,8 +209,8 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
     window_start, window_steps = time.perf_counter(), 0
     started = time.perf_counter()
     metrics = dict(state.get("metrics", {})) if state else {}
-    bar = tqdm(total=settings.steps, initial=start_step, desc=f"train {settings.arch}", unit="step",
-               disable=not (settings.progress and dist_env.main))
+    bar = progress_bar(total=settings.steps, initial=start_step, desc=f"train {settings.arch}", unit="step",
+                       quiet=not (settings.progress and dist_env.main))
     step = start_step
     try:
         for batch in loader:
@@ -251,7 +252,7 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
                 metrics = dict(zip(LOSS_FIELDS, means))
                 bar.set_postfix(loss=f"{means[0]:.4g}", steps_s=f"{window_steps / max(elapsed, 1e-9):.2f}")
                 if dist_env.main:
-                    _append_log(log_path, [step, round(time.perf_counter() - started, 3), round(rate, 3),
+                    append_log(log_path, LOG_FIELDS, [step, round(time.perf_counter() - started, 3), round(rate, 3),
                                            f"{optimizer.param_groups[0]['lr']:.3g}", *(round(v, 6) for v in means)])
                 sums.zero_()
                 window_start, window_steps = time.perf_counter(), 0
@@ -314,10 +315,11 @@ def _save_preview(model: torch.nn.Module, image: torch.Tensor, path: Path) -> No
     write_image(path, np.concatenate([tensor_to_bgr8(image), tensor_to_bgr8(out.float())], axis=1), quality=90)
 
 
-def _append_log(path: Path, row: list) -> None:
+def append_log(path: Path, fields: Sequence[str], row: list) -> None:
+    """One row of a CSV log, with the header `fields` when the file is new."""
     new = not path.exists()
     with open(path, "a", newline="") as handle:
         writer = csv.writer(handle)
         if new:
-            writer.writerow(LOG_FIELDS)
+            writer.writerow(fields)
         writer.writerow(row)

@@ -11,7 +11,7 @@
 #
 #   ONLY=transformer EXTRA="--lr-decay 0.3" bash training/zoo/train_gpu.sh CONTENT_DIR STYLES_DIR OUT_DIR 13
 #
-# The experiment beside them ("ceiling-transformer" in benchmarks/results/quality_h100_lr_decay.json) was
+# The experiment beside them ("ceiling-transformer" in benchmarks/results/experiments/quality_h100_lr_decay.json) was
 # starry_night-transformer's command with --data naming a folder that holds astronaut.png alone: how close a
 # TransformerNet gets to Gatys on the one photo it was trained on.
 #
@@ -32,7 +32,7 @@
 # STYLE_WEIGHT (default 2, the weight of every run above) sets --style-weight. The shipped LiteNets but the_scream
 # are the LiteNets above fine-tuned at style weight 10 on a 2-core CPU (400 steps of batch 4), their -stable models
 # fine-tuned from those (commands in README.md, "Shipped models"): at 10 starry_night-lite's output equals 4 times
-# as many Gatys steps from the photo (benchmarks/results/quality_style_weight*.json). A GPU retraining of the zoo
+# as many Gatys steps from the photo (benchmarks/results/experiments/quality_style_weight*.json). A GPU retraining of the zoo
 # would pass STYLE_WEIGHT=10, TransformerNets included. The shipped TransformerNets are the ones above fine-tuned
 # on the 2-core CPU too, 301-321 steps of batch 4 each (19 minutes) at style weight 10, temporal weight 60 kept
 # (the_scream first at 5, then 251 steps at 10 from that; command in README.md, "Shipped models").
