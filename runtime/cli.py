@@ -2,21 +2,27 @@
 
 Each subcommand lives in the package that does its work and exposes `configure(parser, command)` and
 `run(args) -> int`. This file only knows their module names, and imports a module when its subcommand runs, so
-`stylecast --help` and the runtime's commands never import torch. Problems the user can fix (UserError) print as
-one line and exit 2.
+`stylecast --help` and the runtime's commands never import torch.
+
+The error boundary of every command is here: problems the user can fix (UserError) print as one line and exit 2;
+what the system refuses (a full disk, a denied write, memory) prints as one line and exits 1; anything unexpected
+prints one line with a hint to rerun with `--verbose`, which shows the traceback. Never a traceback by default.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import math
+import os
 import sys
 from typing import NamedTuple, Sequence
 
 from . import __version__
 from .errors import UserError
 
-EXIT_USAGE = 2
+EXIT_USAGE = 2  # a problem the user can fix
+EXIT_FAILURE = 1  # the system refused, or something unexpected
 
 
 class Command(NamedTuple):
@@ -105,6 +111,15 @@ def _install_hint(module: str | None) -> str:
     return hints.get((module or "").split(".")[0], f"pip install {module}")
 
 
+def _refuse_non_finite(args: argparse.Namespace) -> None:
+    """NaN or infinity in any numeric option is an error before any work (a NaN style weight trained with no
+    style term; a NaN learning rate crashed deep inside)."""
+    for key, value in vars(args).items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            raise UserError(f"--{key.replace('_', '-')} must be a finite number, got {value}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     top = OneLineParser(prog="stylecast", description="Neural style transfer, trained in PyTorch, run anywhere.",
@@ -117,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = argv[0]
     if name not in COMMANDS:
         top.error(f"unknown command {name!r}; choose one of: {', '.join(COMMANDS)}")
+    if "--verbose" not in argv:  # OpenCV's and its FFmpeg's own warnings around our one-line errors (before cv2 loads)
+        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     try:
         module = _load(name)
         parser = OneLineParser(prog=f"stylecast {name}", description=COMMANDS[name].summary,
@@ -127,7 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 action.help = "default: %(default)s"
         if "quiet" not in {action.dest for action in parser._actions}:
             parser.add_argument("--quiet", action="store_true", help="print nothing but results and errors")
+        parser.add_argument("--verbose", action="store_true", help="show the traceback of an unexpected error")
         args = parser.parse_args(argv[1:])
+        _refuse_non_finite(args)
         args.command = name
         try:
             return int(module.run(args) or 0)
@@ -141,6 +161,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"stylecast {name}: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print(f"stylecast {name}: error: out of memory (try --max-size or --tile for large images)", file=sys.stderr)
+        return EXIT_FAILURE
+    except OSError as error:  # disk full, permission denied, a closed pipe: the system's word, in one line
+        where = f"{error.filename}: " if getattr(error, "filename", None) else ""
+        print(f"stylecast {name}: error: {where}{error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as error:  # noqa: BLE001 - the boundary: one line unless --verbose asks for the traceback
+        if "--verbose" in argv:
+            raise
+        text = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+        print(f"stylecast {name}: unexpected error: {type(error).__name__}{': ' + text if text else ''} (rerun "
+              "with --verbose for the traceback)", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

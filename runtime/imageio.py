@@ -45,7 +45,10 @@ def decode_image(data: bytes, name: str = "input") -> np.ndarray:
         raise UserError(f"{name}: file is empty")
     if _jpeg_components(data) == 4:
         raise UserError(f"{name}: CMYK images are not supported; convert it to RGB first")
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    # JPEG (8-bit, no alpha) decodes as colour, which applies its EXIF orientation as every photo viewer does;
+    # IMREAD_UNCHANGED, which keeps alpha and 16-bit for the other formats, ignores it.
+    flags = cv2.IMREAD_COLOR if data[:2] == b"\xff\xd8" else cv2.IMREAD_UNCHANGED
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if image is None or image.size == 0:
         raise UserError(f"{name}: not an image, or a format OpenCV cannot decode")
     return to_bgr8(image, name)
@@ -79,6 +82,8 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise UserError(f"{path}: no such file")
     if path.is_dir():
         raise UserError(f"{path}: is a directory, not an image")
+    if not path.is_file():  # a FIFO would block, a device such as /dev/zero would be read without end
+        raise UserError(f"{path}: is not a regular file (a device, FIFO or socket), not an image")
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -91,14 +96,34 @@ def image_files(folder: str | os.PathLike, extensions: tuple[str, ...]) -> list[
     return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in extensions and p.is_file())
 
 
+def refuse_special_output(path: Path) -> None:
+    """A UserError for an existing output path that is not a regular file (followed through links)."""
+    if path.exists() and not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file (a device, FIFO or socket)"
+        raise UserError(f"{path}: is {kind}; give a file name (stylecast never writes over such a path)")
+
+
+def refuse_overwriting_input(output: Path, inputs) -> None:
+    """A UserError when `output` is one of `inputs` (the same file, also through links or other spellings)."""
+    if not output.exists():
+        return
+    for source in inputs:
+        try:
+            same = source is not None and os.path.samefile(output, source)
+        except OSError:
+            same = False
+        if same:
+            raise UserError(f"{output}: is the input {source}; choose another output (the input is never "
+                            "overwritten)")
+
+
 def check_output_path(path: str | os.PathLike) -> Path:
     """Validate an output path before any long work starts: a known image extension, a creatable folder."""
     path = Path(path)
     if path.suffix.lower() not in WRITABLE_EXTENSIONS:
         raise UserError(f"{path}: unknown output extension {path.suffix!r}; choose one of "
                         f"{', '.join(WRITABLE_EXTENSIONS)}")
-    if path.is_dir():
-        raise UserError(f"{path}: is a directory; give a file name")
+    refuse_special_output(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -121,8 +146,10 @@ def encode_image(image: np.ndarray, extension: str, quality: int = 95) -> bytes:
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write bytes so that `path` either keeps its old content or holds all of the new one."""
+    """Write bytes so that `path` either keeps its old content or holds all of the new one. An existing path that
+    is not a regular file (a device such as /dev/null, a FIFO, a folder) is refused, never replaced by a file."""
     path = Path(path)
+    refuse_special_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

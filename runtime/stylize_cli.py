@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -102,13 +103,23 @@ def run(args: argparse.Namespace) -> int:
 
     from .progress import progress_bar
 
-    from .imageio import check_output_path, decode_image, encode_image, read_image, write_image
+    from .imageio import (check_output_path, decode_image, encode_image, read_image, refuse_overwriting_input,
+                          write_image)
 
     stylizer = stylizer_from_args(args)
     jobs = _jobs(args, stylizer.name)
-    for _, target in jobs:
-        if target is not None:
-            check_output_path(target)
+    sources = [source for source, _ in jobs]
+    claimed: dict[Path, Path | None] = {}
+    for source, target in jobs:
+        if target is None:
+            continue
+        check_output_path(target)
+        refuse_overwriting_input(target, sources)
+        key = Path(os.path.abspath(target))
+        if key in claimed:
+            raise UserError(f"{claimed[key]} and {source} would both be written to {target}; nothing was written "
+                            "(rename one, or leave out --format so each keeps its own format)")
+        claimed[key] = source
     if not args.quiet and not args.json:
         print(f"stylecast: model {stylizer.name} on {stylizer.runner.describe()}", file=sys.stderr)
     failures = written = 0

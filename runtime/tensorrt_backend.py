@@ -126,6 +126,9 @@ def recording_logger(trt):
     return RecordingLogger()
 
 
+TRT_MODULES = ("tensorrt", "tensorrt_rtx")  # the only modules an engine's sidecar may name
+
+
 class TensorRTBackend(Backend):
     name = "tensorrt"
     on_gpu = True
@@ -134,6 +137,9 @@ class TensorRTBackend(Backend):
         super().__init__(meta)
         sidecar = check_engine(path, {})
         module = sidecar["trt_module"]
+        if module not in TRT_MODULES:  # the sidecar is user-supplied: it must never choose what gets imported
+            raise UserError(f"{path}: its sidecar names TensorRT module {str(module)[:40]!r}; stylecast runs engines "
+                            f"of {', '.join(TRT_MODULES)} only")
         try:
             trt = __import__(module)
         except ImportError:

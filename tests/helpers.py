@@ -10,7 +10,8 @@ from stylecast.training.perceptual import LossConfig
 
 SMALL = {"transformer": {"width": 8, "residual_blocks": 1}, "lite": {"width": 4, "residual_blocks": 1},
          "texture": {"scales": 3, "channels": 4}, "unet": {"width": 4, "depth": 3, "max_width": 8},
-         "pix2pixhd": {"width": 4, "downsamplings": 2, "residual_blocks": 1, "local_residual_blocks": 1}}
+         "pix2pixhd": {"width": 4, "downsamplings": 2, "residual_blocks": 1, "local_residual_blocks": 1},
+         "resnet": {"width": 4, "residual_blocks": 1}}
 
 
 def make_checkpoint(path, arch: str, config: dict | None = None, seed: int = 0):

@@ -20,7 +20,7 @@ from stylecast.runtime.errors import UserError  # noqa: E402
 from stylecast.runtime.models import read_model_metadata  # noqa: E402
 from stylecast.training.checkpoint import file_sha256, load_checkpoint, model_from_checkpoint  # noqa: E402
 
-ARCHS = ("transformer", "lite", "texture")
+ARCHS = ("transformer", "lite", "texture", "unet", "pix2pixhd", "resnet")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_metadata_round_trip(exported, arch):
     data = load_checkpoint(ckpt)
     assert (meta.arch, meta.model_config, meta.style_name) == (arch, data["model_config"], f"test-{arch}")
     assert meta.layout == "bgr8" and meta.precision == "fp32" and meta.train_size == 64
-    assert meta.stride == {"transformer": 4, "lite": 8, "texture": 4}[arch]
+    assert meta.stride == {"transformer": 4, "lite": 8, "texture": 4, "unet": 8, "pix2pixhd": 8, "resnet": 4}[arch]
     assert meta.checkpoint_sha256 == file_sha256(ckpt)
     assert meta.parity["worst"] == report["worst"] and meta.macs_per_pixel > 0
 

@@ -272,3 +272,42 @@ def test_cyclegan_command_checks_its_folders(capsys, tmp_path):
     assert err.count("\n") == 1 and "no readable" in err
     assert main(["train-gan", "--method", "cyclegan", "--pairs", str(tmp_path), "--out", str(tmp_path / "c.pt")]) == 2
     assert "takes --domain-a and --domain-b" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["pix2pix", "cyclegan"])
+def test_two_process_gloo_gan_training(tmp_path, method):
+    import socket
+    import subprocess
+    import sys
+
+    from stylecast.training.checkpoint import load_checkpoint
+
+    pairs = write_pairs(tmp_path / "pairs", count=4, size=(32, 32))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = (["--domain-a", str(pairs / "A"), "--domain-b", str(pairs / "B"), "--model-setting", "width=4"]
+            if method == "cyclegan" else ["--pairs", str(pairs), "--model-setting", "width=4",
+                                          "--model-setting", "depth=2"])
+    out = tmp_path / "ddp.pt"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
+               "--master-port", str(port), "-m", "stylecast.runtime.cli", "train-gan", "--method", method, *data,
+               "--out", str(out), "--steps", "3", "--batch-size", "2", "--size", "32", "--log-every", "1",
+               "--device", "cpu", "--quiet"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[:3000] + "\n...\n" + result.stderr[-1000:]
+    checkpoint = load_checkpoint(out)
+    assert checkpoint["step"] == 3 and checkpoint["train"]["world_size"] == 2
+    assert np.isfinite(checkpoint["metrics"]["g_total"])
+
+
+def test_collapse_warnings_name_each_failure_once_past_the_start():
+    from stylecast.training.translation.cyclegan_trainer import CycleGanSettings, collapse_warnings
+
+    settings = CycleGanSettings()
+    bad = {"change": 0.001, "luminance_correlation": -0.5, "d_b_accuracy": 0.999}
+    good = {"change": 0.2, "luminance_correlation": 0.8, "d_b_accuracy": 0.7}
+    assert collapse_warnings(bad, 0.05, settings) == {}  # the first tenth is warm-up
+    assert set(collapse_warnings(bad, 0.5, settings)) == {"unchanged", "inverted", "discriminator"}
+    assert collapse_warnings(good, 0.5, settings) == {}

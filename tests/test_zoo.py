@@ -10,7 +10,8 @@ import pytest
 from stylecast.runtime.models import MODELS_DIR, bundled_names, resolve_model
 
 ZOO = Path(__file__).resolve().parent.parent / "training" / "zoo"
-LIMIT_BYTES = 40 * 2**20
+LIMIT_BYTES = 48 * 2**20  # 40 MiB for the twelve style models; raised by 8 for the translation family (two U-Nets,
+# weights stored in float16: 2.6 MB per file)
 
 
 def sha256(path: Path) -> str:

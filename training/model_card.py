@@ -15,6 +15,8 @@ from .macs import macs_per_pixel, parameter_count
 
 
 def render_card(data: dict, name: str, quality: dict | None = None) -> str:
+    if data.get("method", "perceptual") != "perceptual":
+        return render_gan_card(data, name)
     model = model_from_checkpoint(data)
     loss, train, style = data["loss_config"], data["train"], data["style"]
     active = {k: v for k, v in loss.items() if k.endswith("_weight") and v}
@@ -50,6 +52,47 @@ def render_card(data: dict, name: str, quality: dict | None = None) -> str:
     if quality:
         lines.append(f"| quality (benchmarks/quality.py) | output loss equals Gatys L-BFGS after "
                      f"{quality['equivalent_steps']} steps (median over {quality['photos']} held-out photos) |")
+    return "\n".join(lines) + "\n"
+
+
+def render_gan_card(data: dict, name: str) -> str:
+    """The card of a translation GAN (pix2pix, pix2pixHD, CycleGAN): its data, recipe and discriminator."""
+    model = model_from_checkpoint(data)
+    train, method, source = data["train"], data["method"], data["data"]
+    if method == "cyclegan":
+        data_row = (f"{source['folder']} ({source['images']} images) <-> {source['folder_b']} ({source['images_b']} "
+                    f"images, crops at {train['zoom_b']:g}x the crop size)")
+        losses = (f"least-squares GAN, cycle {train['cycle_weight']:g}, identity "
+                  f"{train['identity_fraction'] * train['cycle_weight']:g}, pool of {train['pool_size']} fakes")
+        discriminator = f"two 70x70 PatchGANs (width {train['d_width']}, {train['d_layers']} stride-2 layers)"
+    else:
+        data_row = f"{source['folder']}: {source['images']} pairs (A -> B)"
+        terms = [("L1", train["l1_weight"]), ("feature matching", train["feature_matching_weight"]),
+                 ("VGG19 features", train["vgg_weight"])]
+        losses = (f"{'least-squares' if train['least_squares'] else 'vanilla (cross-entropy)'} conditional GAN, "
+                  + ", ".join(f"{term} {weight:g}" for term, weight in terms if weight))
+        discriminator = (f"{train['d_scales']} PatchGAN(s) on (input, image) pairs (width {train['d_width']}, "
+                         f"{train['d_layers']} stride-2 layers)")
+    time_limit = f"; time limit {train['time_limit']:g} min" if train.get("time_limit") else ""
+    lines = [
+        f"# {name}", "",
+        f"A `{data['arch']}` generator trained as {method} for the task `{data.get('task', 'translate')}`.", "",
+        "| | |", "| --- | --- |",
+        f"| data | {data_row} |",
+        f"| data licence | {data['style'].get('licence', 'not recorded')} |",
+        f"| steps | {data['step']} x batch {train['batch_size']} x {train.get('world_size', 1)} process(es)"
+        f"{time_limit} |",
+        f"| resolution | {train['size']} px crops |",
+        f"| optimiser | Adam, lr {train['lr']}, beta1 {train['beta1']}, falling linearly to 0 over the last "
+        f"{train['decay']:.0%} of the run, seed {train['seed']}, {train['device']}, {train['amp']} |",
+        f"| losses | {losses} |",
+        f"| discriminator | {discriminator} |",
+        f"| model settings | {json.dumps(data['model_config'])} |",
+        f"| parameters | {parameter_count(model):,} |",
+        f"| MACs per output pixel | {macs_per_pixel(model):,.0f} |",
+        f"| final losses (mean of the last log window) | "
+        f"{', '.join(f'{k} {v:.4g}' for k, v in data.get('metrics', {}).items() if v)} |",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -269,9 +269,10 @@ def train_cyclegan(settings: CycleGanSettings, domain_a: Path, domain_b: Path, o
                     append_log(run_dir / "log.csv", LOG_FIELDS,
                                [step, round(time.perf_counter() - started, 3), round(rate, 3),
                                 f"{opt_g.param_groups[0]['lr']:.3g}", *(round(v, 6) for v in means)])
-                    for warning in collapse_warnings(metrics, progress, settings) - warned:
-                        warned.add(warning)
-                        bar.write(f"warning at step {step}: {warning}")
+                    for kind, warning in collapse_warnings(metrics, progress, settings).items():
+                        if kind not in warned:  # once per kind of failure
+                            warned.add(kind)
+                            bar.write(f"warning at step {step}: {warning}")
                 sums.zero_()
                 window_start, window_steps = time.perf_counter(), 0
             if dist_env.main and (step % settings.preview_every == 0 or last):
@@ -294,20 +295,22 @@ def train_cyclegan(settings: CycleGanSettings, domain_a: Path, domain_b: Path, o
     return final
 
 
-def collapse_warnings(metrics: dict, progress: float, settings: CycleGanSettings) -> set[str]:
-    """The known failure signs in a window's mean losses, once past the first tenth of the run."""
+def collapse_warnings(metrics: dict, progress: float, settings: CycleGanSettings) -> dict[str, str]:
+    """{kind: message} for the known failure signs in a window's mean losses, once past the first tenth."""
     if progress < 0.1:
-        return set()
-    found = set()
+        return {}
+    found = {}
     if metrics["change"] < settings.collapse_change:
-        found.add(f"the generator changes almost nothing (mean change {metrics['change']:.3f} < "
-                  f"{settings.collapse_change}): raise the GAN's share (lower the cycle or identity weight)")
+        found["unchanged"] = (f"the generator changes almost nothing (mean change {metrics['change']:.3f} < "
+                              f"{settings.collapse_change}): raise the GAN's share (lower the cycle or identity "
+                              "weight)")
     if metrics["luminance_correlation"] < 0:
-        found.add(f"the output's light and dark are inverted (luminance correlation "
-                  f"{metrics['luminance_correlation']:.2f}): restart with another seed or a higher identity weight")
+        found["inverted"] = (f"the output's light and dark are inverted (luminance correlation "
+                             f"{metrics['luminance_correlation']:.2f}): restart with another seed or a higher "
+                             "identity weight")
     if metrics["d_b_accuracy"] > 0.98:
-        found.add(f"the B discriminator wins outright (patch accuracy {metrics['d_b_accuracy']:.2f}): the "
-                  "generator gets no useful gradient")
+        found["discriminator"] = (f"the B discriminator wins outright (patch accuracy {metrics['d_b_accuracy']:.2f}):"
+                                  " the generator gets no useful gradient")
     return found
 
 

@@ -1,0 +1,163 @@
+"""Issue 25's first findings: no input overwritten, no two inputs into one output, no device or FIFO replaced or
+read, only known TensorRT modules imported, NaN options and weights refused."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import cv2
+import pytest
+
+from conftest import synthetic_photo
+from stylecast.runtime.cli import main
+from test_runtime import model_path  # noqa: F401  (module-scoped fixture)
+
+pytest.importorskip("onnxruntime")
+
+
+def test_stylize_never_overwrites_its_input(capsys, tmp_path, model_path):  # noqa: F811
+    photo = tmp_path / "a.png"
+    cv2.imwrite(str(photo), synthetic_photo(24, 32))
+    before = photo.read_bytes()
+    os.symlink(photo, tmp_path / "link.png")
+    for out in (photo, tmp_path / "link.png", tmp_path / "." / "a.png"):
+        assert main(["stylize", str(photo), "--model", str(model_path), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "is the input" in err and err.count("\n") == 1
+    assert photo.read_bytes() == before
+
+
+def test_two_inputs_never_share_an_output(capsys, tmp_path, model_path):  # noqa: F811
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "photo.jpg"), synthetic_photo(24, 32))
+    cv2.imwrite(str(folder / "photo.png"), synthetic_photo(24, 32, seed=1))
+    assert main(["stylize", str(folder), "--model", str(model_path), "--out", str(tmp_path / "out"), "--format",
+                 "png"]) == 2
+    assert "would both be written to" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert main(["stylize", str(folder), "--model", str(model_path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["photo.jpg", "photo.png"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_devices_and_fifos_are_never_replaced_or_read(capsys, tmp_path, model_path):  # noqa: F811
+    photo = tmp_path / "a.png"
+    cv2.imwrite(str(photo), synthetic_photo(24, 32))
+    assert main(["bench", "--model", str(model_path), "--resolution", "16x16", "--runs", "1", "--warmup", "0",
+                 "--csv", "/dev/null", "--quiet"]) == 2
+    assert "not a regular file" in capsys.readouterr().err and os.path.exists("/dev/null")
+    assert not os.path.isfile("/dev/null")  # still the device node
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    assert main(["stylize", str(fifo), "--model", str(model_path), "--out", str(tmp_path / "o.png")]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+    assert main(["stylize", str(photo), "--model", str(model_path), "--out", str(fifo)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+
+
+def test_engine_sidecar_cannot_choose_what_is_imported(tmp_path):
+    from stylecast.runtime.errors import UserError
+    from stylecast.runtime.model_metadata import ModelMetadata
+    from stylecast.runtime.tensorrt_backend import TensorRTBackend
+
+    engine = tmp_path / "m.plan"
+    engine.write_bytes(b"\0" * 64)
+    from stylecast.runtime.engine_sidecar import FORMAT, FORMAT_VERSION
+
+    sidecar = {"format": FORMAT, "format_version": FORMAT_VERSION, "onnx_sha256": "0" * 64, "trt_module": "this",
+               "trt_version": "1", "precision": "fp32"}
+    (tmp_path / "m.plan.json").write_text(json.dumps(sidecar))
+    meta = ModelMetadata(arch="lite", model_config={}, style_name="x", style_images=[], train_size=64,
+                         layout="bgr8", stride=8, macs_per_pixel=1.0, checkpoint_sha256="0", precision="fp32",
+                         stylecast_version="0")
+    import sys
+
+    sys.modules.pop("this", None)
+    with pytest.raises(UserError, match="runs engines of tensorrt, tensorrt_rtx only"):
+        TensorRTBackend(engine, meta)
+    assert "this" not in sys.modules  # the module the sidecar named was never imported
+
+
+@pytest.mark.parametrize("argv", [
+    ["stylize", "x.png", "--strength", "nan"],
+    ["train", "--style", "s.png", "--data", ".", "--out", "m.pt", "--style-weight", "nan"],
+    ["optimize", "--lr", "inf", "--out", "o.png"],
+])
+def test_non_finite_numbers_are_refused_at_parse_time(capsys, argv):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "must be a finite number" in err and err.count("\n") == 1
+
+
+def test_export_refuses_nan_weights(tmp_path):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnxscript")
+    from helpers import make_checkpoint
+
+    from stylecast.export.onnx_export import export_checkpoint
+    from stylecast.runtime.errors import UserError
+
+    ckpt = make_checkpoint(tmp_path / "m.pt", "lite")
+    data = torch.load(ckpt, weights_only=True)
+    first = next(k for k, v in data["model"].items() if v.is_floating_point())
+    data["model"][first] = torch.full_like(data["model"][first], float("nan"))
+    torch.save(data, ckpt)
+    with pytest.raises(UserError, match="NaN or infinity"):
+        export_checkpoint(ckpt, tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_unexpected_errors_are_one_line_unless_verbose(capsys, monkeypatch, tmp_path, model_path):  # noqa: F811
+    from stylecast.runtime import stylizer as stylizer_module
+
+    photo = tmp_path / "a.png"
+    cv2.imwrite(str(photo), synthetic_photo(24, 32))
+
+    def broken(self, frame, frame_filter=None):
+        raise RuntimeError("a bug\nwith a second line")
+
+    monkeypatch.setattr(stylizer_module.Stylizer, "start", broken)
+    argv = ["stylize", str(photo), "--model", str(model_path), "--out", str(tmp_path / "o.png")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "unexpected error: RuntimeError: a bug (rerun with --verbose" in err
+    assert len([line for line in err.splitlines() if "error" in line]) == 1 and "Traceback" not in err
+    with pytest.raises(RuntimeError):
+        main([*argv, "--verbose"])
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_a_denied_write_is_one_line_exit_1(capsys, monkeypatch, tmp_path, model_path):  # noqa: F811
+    import errno
+
+    from stylecast.runtime import imageio
+
+    photo = tmp_path / "a.png"
+    cv2.imwrite(str(photo), synthetic_photo(24, 32))
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(imageio, "write_atomic", full)
+    assert main(["stylize", str(photo), "--model", str(model_path), "--out", str(tmp_path / "o.png")]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().endswith("No space left on device") and "Traceback" not in err
+    assert len([line for line in err.splitlines() if "error" in line]) == 1
+
+
+def test_exif_rotated_jpeg_is_read_upright(tmp_path):
+    pil = pytest.importorskip("PIL.Image")
+    import numpy as np
+
+    from stylecast.runtime.imageio import read_image
+
+    pixels = np.zeros((20, 40, 3), np.uint8)
+    pixels[:, :10] = 255  # a white band on the left
+    exif = pil.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to view"
+    pil.fromarray(pixels).save(tmp_path / "r.jpg", exif=exif.tobytes(), quality=95)
+    image = read_image(tmp_path / "r.jpg")
+    assert image.shape == (40, 20, 3)
+    assert image[:10].mean() > 200 and image[-10:].mean() < 50  # the left band is now on top
