@@ -15,11 +15,13 @@ import argparse
 import importlib
 import math
 import os
+import signal
 import sys
+import threading
 from typing import NamedTuple, Sequence
 
 from . import __version__
-from .errors import UserError
+from .errors import Interrupted, UserError
 
 EXIT_USAGE = 2  # a problem the user can fix
 EXIT_FAILURE = 1  # the system refused, or something unexpected
@@ -111,6 +113,24 @@ def _install_hint(module: str | None) -> str:
     return hints.get((module or "").split(".")[0], f"pip install {module}")
 
 
+def _raise_on_termination() -> dict:
+    """SIGTERM and SIGHUP end a command the way Ctrl-C does (an exception in the main thread), instead of killing
+    it where it stands with its temporary files and encoder processes left behind. Returns the handlers it
+    replaced, which `main` puts back when the command ends (it may run inside another program)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def handler(signum, _frame):
+        raise Interrupted(signum)
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            number = getattr(signal, name)
+            previous[number] = signal.signal(number, handler)
+    return previous
+
+
 def _refuse_non_finite(args: argparse.Namespace) -> None:
     """NaN or infinity in any numeric option is an error before any work (a NaN style weight trained with no
     style term; a NaN learning rate crashed deep inside)."""
@@ -132,6 +152,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = argv[0]
     if name not in COMMANDS:
         top.error(f"unknown command {name!r}; choose one of: {', '.join(COMMANDS)}")
+    previous_handlers = _raise_on_termination()
+    try:
+        return _run(name, argv)
+    finally:
+        for number, handler in previous_handlers.items():
+            signal.signal(number, handler)
+
+
+def _run(name: str, argv: list[str]) -> int:
+    """One subcommand, inside the error boundary (see the module's docstring)."""
     if "--verbose" not in argv:  # OpenCV's and its FFmpeg's own warnings around our one-line errors (before cv2 loads)
         os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
@@ -158,9 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as error:
         print(f"stylecast {name}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"stylecast {name}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM/SIGHUP (Interrupted): everything cleaned up
+        signum = getattr(interrupt, "signum", signal.SIGINT)
+        print(f"stylecast {name}: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+        return 128 + int(signum)
     except MemoryError:
         print(f"stylecast {name}: error: out of memory (try --max-size or --tile for large images)", file=sys.stderr)
         return EXIT_FAILURE

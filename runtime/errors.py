@@ -8,3 +8,12 @@ class UserError(Exception):
 def missing_dependency(what: str, pip_spec: str) -> UserError:
     """The error for an optional dependency that is not installed, naming the exact install command."""
     return UserError(f"{what} is not installed: pip install '{pip_spec}'")
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread like Ctrl-C's KeyboardInterrupt, so every `finally` cleans up
+    (temporary files, encoder processes) and the command exits 128 + the signal's number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum

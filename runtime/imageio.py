@@ -15,35 +15,24 @@ import cv2
 import numpy as np
 
 from .errors import UserError
+from .image_header import MAX_PIXELS, declared_size, jpeg_frame
 
 WRITABLE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
 
-def _jpeg_components(data: bytes) -> int | None:
-    """Number of colour components declared by a JPEG's frame header (4 means CMYK/YCCK), None if not a JPEG."""
-    if not data.startswith(b"\xff\xd8"):
-        return None
-    i = 2
-    while i + 4 <= len(data):
-        if data[i] != 0xFF:
-            return None
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        length = int.from_bytes(data[i + 2:i + 4], "big")
-        # SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC) carry the component count at offset 9.
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            return data[i + 9] if i + 9 < len(data) else None
-        i += 2 + length
-    return None
-
-
-def decode_image(data: bytes, name: str = "input") -> np.ndarray:
-    """Decode encoded image bytes to HxWx3 uint8 BGR, converting grayscale, alpha and 16-bit."""
+def decode_image(data: bytes, name: str = "input", max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode encoded image bytes to HxWx3 uint8 BGR, converting grayscale, alpha and 16-bit. A size declared
+    beyond `max_pixels` is refused before decoding (image_header.py)."""
     if len(data) == 0:
         raise UserError(f"{name}: file is empty")
-    if _jpeg_components(data) == 4:
+    size = declared_size(data)
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise UserError(f"{name}: declares {size[0]}x{size[1]} pixels ({size[0] * size[1] / 1e6:.0f} megapixels), over "
+                        f"the limit of {max_pixels:,}; raise it with --max-pixels if the image is real")
+    if size is not None and 0 in size:
+        raise UserError(f"{name}: declares an empty image ({size[0]}x{size[1]})")
+    frame = jpeg_frame(data)
+    if frame is not None and frame[0] == 4:
         raise UserError(f"{name}: CMYK images are not supported; convert it to RGB first")
     # JPEG (8-bit, no alpha) decodes as colour, which applies its EXIF orientation as every photo viewer does;
     # IMREAD_UNCHANGED, which keeps alpha and 16-bit for the other formats, ignores it.
@@ -75,7 +64,7 @@ def to_bgr8(image: np.ndarray, name: str = "input") -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def read_image(path: str | os.PathLike) -> np.ndarray:
+def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Read an image file as HxWx3 uint8 BGR, or raise a UserError that names the file and the problem."""
     path = Path(path)
     if not path.exists():
@@ -88,7 +77,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         data = path.read_bytes()
     except OSError as error:
         raise UserError(f"{path}: cannot read ({error.strerror or error})") from None
-    return decode_image(data, str(path))
+    return decode_image(data, str(path), max_pixels)
 
 
 def image_files(folder: str | os.PathLike, extensions: tuple[str, ...]) -> list[Path]:

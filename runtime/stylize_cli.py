@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .backends import BACKENDS
 from .errors import UserError
+from .image_header import MAX_PIXELS
 from .imageio import image_files
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
@@ -49,6 +50,8 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist")
     parser.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--max-pixels", type=int, default=MAX_PIXELS, help="refuse images that declare more "
+                        "pixels than this, before decoding them")
     add_model_arguments(parser)
 
 
@@ -106,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
     from .imageio import (check_output_path, decode_image, encode_image, read_image, refuse_overwriting_input,
                           write_image)
 
+    if args.max_pixels < 1:
+        raise UserError("--max-pixels must be at least 1")
     stylizer = stylizer_from_args(args)
     jobs = _jobs(args, stylizer.name)
     sources = [source for source, _ in jobs]
@@ -129,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         start = time.perf_counter()
         try:
-            image = decode_image(sys.stdin.buffer.read(), "stdin") if source is None else read_image(source)
+            image = (decode_image(sys.stdin.buffer.read(), "stdin", args.max_pixels) if source is None
+                     else read_image(source, args.max_pixels))
         except UserError as error:
             if len(jobs) == 1:
                 raise

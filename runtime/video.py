@@ -80,6 +80,15 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
     errors: list[BaseException] = []
     stop = threading.Event()
 
+    def put(target: queue.Queue, item) -> None:
+        """Put, unless the run is stopping: a full queue whose reader has gone must never block a thread."""
+        while not stop.is_set():
+            try:
+                target.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
     def decode():
         try:
             while not stop.is_set():
@@ -90,11 +99,11 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
                 if frame is None or frame.ndim != 3 or frame.size == 0:
                     report.corrupt_frames += 1
                     continue
-                decoded.put((frame, time.perf_counter() - start))
+                put(decoded, (frame, time.perf_counter() - start))
         except BaseException as error:  # noqa: BLE001 - re-raised in the main thread
             errors.append(error)
         finally:
-            decoded.put(_END)
+            put(decoded, _END)
 
     writer_box: dict = {}
 
@@ -125,10 +134,43 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
         thread.start()
     bar = progress_bar(total=total, quiet=not progress, desc="video", unit="frame")
     start = time.perf_counter()
+    try:  # whatever happens from here (an error, Ctrl-C, SIGTERM), the encoder is stopped and the folder removed
+        _run_frames(decoded, encoded, errors, stop, threads, bar, capture, stylizer, log, frame_filter, report,
+                    start)
+        writer = writer_box.get("writer")
+        if errors:
+            raise errors[0]
+        if report.frames == 0:
+            raise UserError(f"{source}: no frames could be decoded")
+        writer.close()
+        writer_box["closed"] = True
+        report.seconds = time.perf_counter() - start
+        report.codec, report.audio, report.note = writer.info.codec, writer.info.audio, writer.info.note
+        os.replace(partial, out)
+    finally:
+        if writer_box.get("writer") is not None and not writer_box.get("closed"):
+            writer_box["writer"].abort()
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    if total and report.frames + report.corrupt_frames < total:
+        report.note = (f"{report.note}; " if report.note else "") + (
+            f"the stream ended after {report.frames + report.corrupt_frames} of the {total} frames it declares")
+    report.latency = log.report()
+    return report
+
+
+def _run_frames(decoded, encoded, errors, stop, threads, bar, capture, stylizer, log, frame_filter, report,
+                start) -> None:
+    """The main thread's part: start each decoded frame's network and hand it to the encoder, until the stream
+    ends, a thread fails or the user interrupts; then stop and join the threads (bounded: no queue can block)."""
     try:
         while True:
             t = time.perf_counter()
-            item = decoded.get()
+            try:
+                item = decoded.get(timeout=0.1)
+            except queue.Empty:  # a decoder that stopped (another thread's error) sends no end mark
+                if errors or not threads[0].is_alive():
+                    break
+                continue
             if item is _END:
                 break
             frame, decode_seconds = item
@@ -142,25 +184,9 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
             if errors:
                 break
     finally:
-        stop.set()
-        encoded.put(_END)
-        for thread in threads:
-            thread.join()
+        encoded.put(_END)  # the encoder finishes what it has (or drains after its own error), then stops
+        threads[1].join()
+        stop.set()  # the decoder may be waiting to put a frame nobody will read
+        threads[0].join()
         bar.close()
         capture.release()
-    try:
-        writer = writer_box.get("writer")
-        if errors or report.frames == 0:
-            if writer is not None:
-                writer.abort()
-            if errors:
-                raise errors[0]
-            raise UserError(f"{source}: no frames could be decoded")
-        writer.close()
-        report.seconds = time.perf_counter() - start
-        report.codec, report.audio, report.note = writer.info.codec, writer.info.audio, writer.info.note
-        os.replace(partial, out)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-    report.latency = log.report()
-    return report

@@ -161,3 +161,61 @@ def test_exif_rotated_jpeg_is_read_upright(tmp_path):
     image = read_image(tmp_path / "r.jpg")
     assert image.shape == (40, 20, 3)
     assert image[:10].mean() > 200 and image[-10:].mean() < 50  # the left band is now on top
+
+
+@pytest.mark.parametrize("extension", [".png", ".jpg", ".bmp", ".webp", ".tif"])
+def test_declared_size_is_read_from_every_header(tmp_path, extension):
+    from stylecast.runtime.image_header import declared_size
+
+    path = tmp_path / f"x{extension}"
+    params = [cv2.IMWRITE_WEBP_QUALITY, 101] if extension == ".webp" else []  # 101: lossless (VP8L)
+    cv2.imwrite(str(path), synthetic_photo(37, 53), params)
+    assert declared_size(path.read_bytes()) == (53, 37)
+    if extension == ".webp":
+        cv2.imwrite(str(path), synthetic_photo(37, 53), [cv2.IMWRITE_WEBP_QUALITY, 80])  # lossy (VP8)
+        assert declared_size(path.read_bytes()) == (53, 37)
+
+
+def test_images_declaring_huge_sizes_are_refused_before_decoding(capsys, tmp_path, model_path):  # noqa: F811
+    import struct
+
+    ok, buffer = cv2.imencode(".png", synthetic_photo(8, 8))
+    data = bytearray(buffer.tobytes())
+    data[16:24] = struct.pack(">II", 30000, 30000)  # IHDR: a 30000x30000 claim in a file of a few hundred bytes
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(bytes(data))
+    assert main(["stylize", str(bomb), "--model", str(model_path), "--out", str(tmp_path / "o.png")]) == 2
+    err = capsys.readouterr().err
+    assert "declares 30000x30000 pixels (900 megapixels)" in err and "--max-pixels" in err
+    assert not (tmp_path / "o.png").exists()
+    cv2.imwrite(str(tmp_path / "small.png"), synthetic_photo(20, 20))
+    assert main(["stylize", str(tmp_path / "small.png"), "--model", str(model_path), "--out",
+                 str(tmp_path / "o.png"), "--max-pixels", "100"]) == 2
+    assert "over the limit of 100;" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("signum, code", [(2, 130), (15, 143)])
+def test_video_stops_on_a_signal_and_leaves_nothing_behind(tmp_path, model_path, signum, code):  # noqa: F811
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_video import write_clip
+
+    clip = write_clip(tmp_path / "long.avi", frames=600, size=(120, 160))
+    out = tmp_path / "out" / "styled.mp4"
+    process = subprocess.Popen([sys.executable, "-m", "stylecast.runtime.cli", "video", str(clip), "--model",
+                                str(model_path), "--out", str(out)], stderr=subprocess.PIPE, text=True)
+    process.stderr.readline()  # "stylecast: model ...": the command is running, its handlers are installed
+    time.sleep(0.3)
+    started = time.perf_counter()
+    process.send_signal(signum)
+    try:
+        _, err = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    assert time.perf_counter() - started < 5
+    assert process.returncode == code, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not out.exists() and list(out.parent.iterdir()) == []  # no partial video, no hidden temporary folder

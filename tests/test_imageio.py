@@ -8,7 +8,8 @@ import pytest
 
 from stylecast.runtime import color
 from stylecast.runtime.errors import UserError
-from stylecast.runtime.imageio import _jpeg_components, check_output_path, read_image, to_bgr8, write_image
+from stylecast.runtime.image_header import jpeg_frame
+from stylecast.runtime.imageio import check_output_path, read_image, to_bgr8, write_image
 
 
 def test_sixteen_bit_maps_full_range():
@@ -53,8 +54,8 @@ def test_output_extension_is_checked_before_work(tmp_path):
 
 def test_jpeg_component_count():
     ok, buffer = cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))
-    assert _jpeg_components(buffer.tobytes()) == 3
-    assert _jpeg_components(b"\x89PNG....") is None
+    assert jpeg_frame(buffer.tobytes())[0] == 3
+    assert jpeg_frame(b"\x89PNG....") is None
 
 
 def test_yiq_round_trip_and_luminance_matching():
