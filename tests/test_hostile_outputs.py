@@ -196,7 +196,6 @@ def test_images_declaring_huge_sizes_are_refused_before_decoding(capsys, tmp_pat
 
 @pytest.mark.parametrize("signum, code", [(2, 130), (15, 143)])
 def test_video_stops_on_a_signal_and_leaves_nothing_behind(tmp_path, model_path, signum, code):  # noqa: F811
-    import signal
     import subprocess
     import sys
     import time
