@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError, missing_dependency
-from .model_metadata import ModelMetadata
+from .model_metadata import ModelMetadata, check_model_io
 
 BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
 ORT_PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
@@ -90,6 +90,9 @@ class OnnxRuntimeBackend(Backend):
         if provider not in self.session.get_providers():  # onnxruntime falls back to the CPU with a mere warning
             raise UserError(f"onnxruntime could not start its {provider} (CUDA 13 or cuDNN 9 missing? "
                             f"{INSTALL['onnxruntime-gpu']}); not running on the CPU instead")
+        ort_types = {"tensor(uint8)": "uint8", "tensor(float)": "float32", "tensor(float16)": "float16"}
+        check_model_io(path, meta, *([(ort_types.get(t.type, t.type), list(t.shape)) for t in tensors]
+                                     for tensors in (self.session.get_inputs(), self.session.get_outputs())))
         self.input_name = self.session.get_inputs()[0].name
         self.device = device
         self.on_gpu = device == "cuda"

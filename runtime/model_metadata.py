@@ -65,3 +65,24 @@ class ModelMetadata:
         if meta.layout not in LAYOUTS:
             raise UserError(f"{source}: unknown layout {meta.layout!r}; this stylecast knows {', '.join(LAYOUTS)}")
         return meta
+
+
+# What each layout's one input and one output must be: (element type, rank, axis holding the 3 colour channels).
+LAYOUT_IO = {"bgr8": ("uint8", 4, 3), "rgb_float": ("float32", 4, 1)}
+
+
+def check_model_io(path, meta: "ModelMetadata", inputs: list[tuple[str, list]],
+                   outputs: list[tuple[str, list]]) -> None:
+    """The runtime's contract with a model file: exactly one input and one output, each of the element type, rank
+    and channel count its metadata's layout promises (dimensions may be symbolic: None or a name). `inputs` and
+    `outputs` are (element type, shape) pairs as the backend reads them from the graph. A file whose graph
+    disagrees with its metadata is refused with the reason, before any frame reaches it, for every backend."""
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise UserError(f"{path}: a stylecast model has one input and one output; this one has {len(inputs)} and "
+                        f"{len(outputs)}")
+    dtype, rank, channel_axis = LAYOUT_IO[meta.layout]
+    for role, (actual_type, shape) in (("input", inputs[0]), ("output", outputs[0])):
+        channels = shape[channel_axis] if len(shape) == rank else None
+        if actual_type != dtype or len(shape) != rank or (isinstance(channels, int) and channels != 3):
+            raise UserError(f"{path}: its {role} is {actual_type} of shape {list(shape)}, but its metadata's layout "
+                            f"{meta.layout!r} needs {dtype} of rank {rank} with 3 channels on axis {channel_axis}")

@@ -16,7 +16,7 @@ import numpy as np
 
 from .backends import Backend
 from .errors import UserError, missing_dependency
-from .model_metadata import ModelMetadata
+from .model_metadata import ModelMetadata, check_model_io
 
 
 def _import():
@@ -56,6 +56,15 @@ class TorchBackend(Backend):
         self.on_gpu = self.device.type == "cuda"
         model = onnx.load(str(path))
         graph = model.graph
+        initializers = {t.name for t in graph.initializer}
+
+        def io(value) -> tuple[str, list]:
+            tensor = value.type.tensor_type
+            name = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name if tensor.elem_type else "unknown"
+            return name, [d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim]
+
+        check_model_io(path, meta, [io(v) for v in graph.input if v.name not in initializers],
+                       [io(v) for v in graph.output])
         unsupported = sorted({n.op_type for n in graph.node if n.domain not in ("", "ai.onnx")
                               or n.op_type not in self._ops()})
         if unsupported:

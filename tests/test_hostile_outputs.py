@@ -218,3 +218,25 @@ def test_video_stops_on_a_signal_and_leaves_nothing_behind(tmp_path, model_path,
     assert process.returncode == code, err
     assert "interrupted" in err and "Traceback" not in err
     assert not out.exists() and list(out.parent.iterdir()) == []  # no partial video, no hidden temporary folder
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "torch"])
+@pytest.mark.parametrize("lie", ["layout", "two inputs"])
+def test_model_files_that_break_the_contract_are_refused(tmp_path, exported_model, backend, lie):
+    onnx = pytest.importorskip("onnx")
+    if backend == "torch":
+        pytest.importorskip("torch")
+    from stylecast.runtime.errors import UserError
+    from stylecast.runtime.stylizer import Stylizer
+
+    model = onnx.load(str(exported_model("lite")[1]))
+    if lie == "layout":  # the metadata promises float NCHW; the graph takes uint8 NHWC
+        for prop in model.metadata_props:
+            if prop.key == "stylecast.layout":
+                prop.value = "rgb_float"
+    else:
+        model.graph.input.append(onnx.helper.make_tensor_value_info("extra", onnx.TensorProto.FLOAT, [1]))
+    path = tmp_path / "liar.onnx"
+    onnx.save(model, str(path))
+    with pytest.raises(UserError, match="metadata's layout|one input and one output"):
+        Stylizer(model=str(path), backend=backend, device="cpu")

@@ -13,7 +13,6 @@ which is most of what makes per-frame video stylisation flicker.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import time
@@ -35,12 +34,12 @@ from .checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from .dataset import CropDataset, StepBatches, find_images
 from .device import resolve_device
 from .generator import saturation
+from .log_window import LogWindow, end_distributed, set_learning_rate
 from .motion import next_frame, random_affine, temporal_loss
 from .perceptual import LossConfig, PerceptualLoss
 from .tensors import bgr8_to_tensor, fitted_tensor, resize, tensor_to_bgr8
 
 LOSS_FIELDS = ("total", "content", "style", "tv", "histogram", "stats", "consistency", "saturation")  # window means
-LOG_FIELDS = ("step", "seconds", "images_per_second", "lr", *LOSS_FIELDS)
 
 
 @dataclass
@@ -114,15 +113,6 @@ def _setup_distributed(dist_env: Distributed, device: torch.device) -> torch.dev
         torch.cuda.set_device(device)
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return device
-
-
-def _mean_across_ranks(values: torch.Tensor, dist_env: Distributed) -> torch.Tensor:
-    if dist_env.world > 1:
-        import torch.distributed as dist
-
-        dist.all_reduce(values)
-        values = values / dist_env.world
-    return values
 
 
 def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Path], data: Path, out: Path,
@@ -204,14 +194,11 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
             save_checkpoint(out, data_)
         return data_
 
-    log_path = run_dir / "log.csv"
-    sums = torch.zeros(len(LOSS_FIELDS), device=device)
-    window_start, window_steps = time.perf_counter(), 0
-    started = time.perf_counter()
+    window = LogWindow(LOSS_FIELDS, run_dir / "log.csv", settings.batch_size, dist_env, device)
     metrics = dict(state.get("metrics", {})) if state else {}
     bar = progress_bar(total=settings.steps, initial=start_step, desc=f"train {settings.arch}", unit="step",
                        quiet=not (settings.progress and dist_env.main))
-    step = start_step
+    step, finished = start_step, False
     try:
         for batch in loader:
             step += 1
@@ -237,25 +224,15 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
             scaler.update()
             if not torch.isfinite(total):
                 raise UserError(f"training diverged at step {step} (loss {float(total)}); lower --lr or the weights")
-            sums += torch.stack([total, terms.content, terms.style, terms.tv, terms.histogram, terms.stats,
-                                 consistency, saturated]).float().detach()
-            window_steps += 1
+            window.add([total, terms.content, terms.style, terms.tv, terms.histogram, terms.stats, consistency,
+                        saturated])
             bar.update(1)
-            progress, stop = _progress(step, started, settings, dist_env, device)
-            for group in optimizer.param_groups:  # for the next step
-                group["lr"] = settings.lr * lr_factor(progress, settings.lr_decay)
+            progress, stop = _progress(step, window.started, settings, dist_env, device)
+            set_learning_rate([optimizer], settings.lr * lr_factor(progress, settings.lr_decay))  # the next step's
             last = stop or step == settings.steps
             if step % settings.log_every == 0 or last:
-                means = (_mean_across_ranks(sums.clone(), dist_env) / window_steps).tolist()
-                elapsed = time.perf_counter() - window_start
-                rate = window_steps * settings.batch_size * dist_env.world / max(elapsed, 1e-9)
-                metrics = dict(zip(LOSS_FIELDS, means))
-                bar.set_postfix(loss=f"{means[0]:.4g}", steps_s=f"{window_steps / max(elapsed, 1e-9):.2f}")
-                if dist_env.main:
-                    append_log(log_path, LOG_FIELDS, [step, round(time.perf_counter() - started, 3), round(rate, 3),
-                                           f"{optimizer.param_groups[0]['lr']:.3g}", *(round(v, 6) for v in means)])
-                sums.zero_()
-                window_start, window_steps = time.perf_counter(), 0
+                metrics = window.close(step, optimizer.param_groups[0]["lr"])
+                bar.set_postfix(loss=f"{metrics['total']:.4g}", steps_s=f"{window.steps_per_second:.2f}")
             if dist_env.main and (step % settings.preview_every == 0 or last):
                 _save_preview(model, preview, run_dir / "previews" / f"step_{step:06d}.jpg")
             if step % settings.checkpoint_every == 0 or last:
@@ -264,16 +241,10 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
                 if dist_env.main:
                     tqdm.write(f"time limit of {settings.time_limit:g} min reached at step {step}; checkpoint saved")
                 break
-        if dist_env.world > 1:  # rank 0 is still writing files: tearing gloo down under it can abort a rank
-            import torch.distributed as dist
-
-            dist.barrier()
+        finished = True
     finally:
         bar.close()
-        if dist_env.world > 1:
-            import torch.distributed as dist
-
-            dist.destroy_process_group()
+        end_distributed(dist_env, finished)
     return final
 
 
@@ -313,13 +284,3 @@ def _save_preview(model: torch.nn.Module, image: torch.Tensor, path: Path) -> No
     out = model(image.contiguous(memory_format=torch.channels_last) if image.is_cuda else image)
     model.train(was_training)
     write_image(path, np.concatenate([tensor_to_bgr8(image), tensor_to_bgr8(out.float())], axis=1), quality=90)
-
-
-def append_log(path: Path, fields: Sequence[str], row: list) -> None:
-    """One row of a CSV log, with the header `fields` when the file is new."""
-    new = not path.exists()
-    with open(path, "a", newline="") as handle:
-        writer = csv.writer(handle)
-        if new:
-            writer.writerow(fields)
-        writer.writerow(row)

@@ -20,7 +20,6 @@ crop sizes before cropping.
 from __future__ import annotations
 
 import itertools
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
@@ -38,7 +37,8 @@ from ..checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from ..dataset import find_images, random_crop
 from ..device import resolve_device
 from ..tensors import tensor_to_bgr8
-from ..trainer import Distributed, _mean_across_ranks, _progress, _setup_distributed, append_log
+from ..log_window import LogWindow, end_distributed, set_learning_rate
+from ..trainer import Distributed, _progress, _setup_distributed
 from .discriminators import MultiscaleDiscriminator
 from .gan_losses import adversarial
 from .gan_trainer import linear_decay, patch_accuracy
@@ -47,7 +47,6 @@ from .unet import luminance
 
 LOSS_FIELDS = ("g_total", "g_gan", "cycle", "identity", "d_a", "d_b", "d_a_accuracy", "d_b_accuracy", "change",
                "luminance_correlation")
-LOG_FIELDS = ("step", "seconds", "images_per_second", "lr", *LOSS_FIELDS)
 
 
 @dataclass
@@ -211,14 +210,13 @@ def train_cyclegan(settings: CycleGanSettings, domain_a: Path, domain_b: Path, o
             save_checkpoint(out, data)
         return data
 
-    sums = torch.zeros(len(LOSS_FIELDS), device=device)
-    window_start, window_steps, started = time.perf_counter(), 0, time.perf_counter()
+    window = LogWindow(LOSS_FIELDS, run_dir / "log.csv", settings.batch_size, dist_env, device)
     metrics = dict(state.get("metrics", {})) if state else {}
     bar = progress_bar(total=settings.steps, initial=start_step, desc="train cyclegan", unit="step",
                        quiet=not (settings.progress and dist_env.main))
     autocast = torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None)
     identity_weight = settings.identity_fraction * settings.cycle_weight
-    step, final, warned = start_step, None, set()
+    step, final, warned, finished = start_step, None, set(), False
     try:
         for a, b in loader:
             step += 1
@@ -246,35 +244,21 @@ def train_cyclegan(settings: CycleGanSettings, domain_a: Path, domain_b: Path, o
             with torch.no_grad():
                 change = (fake_b.float() - a).abs().mean()
                 correlation = luminance_correlation(a, fake_b)
-            sums += torch.stack([loss_g.detach().float(), g_gan.detach().float(), cycle.detach().float(),
-                                 identity.detach().float(), loss_da.detach().float(), loss_db.detach().float(),
-                                 torch.tensor(patch_accuracy(real_a, pooled_a, True), device=device),
-                                 torch.tensor(patch_accuracy(real_b, pooled_b, True), device=device),
-                                 change, correlation])
-            window_steps += 1
+            window.add([loss_g, g_gan, cycle, identity, loss_da, loss_db, patch_accuracy(real_a, pooled_a, True),
+                        patch_accuracy(real_b, pooled_b, True), change, correlation])
             bar.update(1)
-            progress, stop = _progress(step, started, settings, dist_env, device)
-            for optimizer in (opt_g, opt_d):
-                for group in optimizer.param_groups:
-                    group["lr"] = settings.lr * linear_decay(progress, settings.decay)
+            progress, stop = _progress(step, window.started, settings, dist_env, device)
+            set_learning_rate([opt_g, opt_d], settings.lr * linear_decay(progress, settings.decay))
             last = stop or step == settings.steps
             if step % settings.log_every == 0 or last:
-                means = (_mean_across_ranks(sums.clone(), dist_env) / window_steps).tolist()
-                elapsed = time.perf_counter() - window_start
-                rate = window_steps * settings.batch_size * dist_env.world / max(elapsed, 1e-9)
-                metrics = dict(zip(LOSS_FIELDS, means))
-                bar.set_postfix(G=f"{means[0]:.3g}", cycle=f"{means[2]:.3g}", change=f"{means[8]:.3f}",
-                                D_B_acc=f"{means[7]:.2f}")
+                metrics = window.close(step, opt_g.param_groups[0]["lr"])
+                bar.set_postfix(G=f"{metrics['g_total']:.3g}", cycle=f"{metrics['cycle']:.3g}",
+                                change=f"{metrics['change']:.3f}", D_B_acc=f"{metrics['d_b_accuracy']:.2f}")
                 if dist_env.main:
-                    append_log(run_dir / "log.csv", LOG_FIELDS,
-                               [step, round(time.perf_counter() - started, 3), round(rate, 3),
-                                f"{opt_g.param_groups[0]['lr']:.3g}", *(round(v, 6) for v in means)])
                     for kind, warning in collapse_warnings(metrics, progress, settings).items():
                         if kind not in warned:  # once per kind of failure
                             warned.add(kind)
                             bar.write(f"warning at step {step}: {warning}")
-                sums.zero_()
-                window_start, window_steps = time.perf_counter(), 0
             if dist_env.main and (step % settings.preview_every == 0 or last):
                 _save_preview(g_ab, g_ba, preview, run_dir / "previews" / f"step_{step:06d}.jpg")
             if step % settings.checkpoint_every == 0 or last:
@@ -282,16 +266,10 @@ def train_cyclegan(settings: CycleGanSettings, domain_a: Path, domain_b: Path, o
             if stop:
                 bar.write(f"time limit of {settings.time_limit:g} min reached at step {step}; checkpoint saved")
                 break
-        if dist_env.world > 1:
-            import torch.distributed as dist
-
-            dist.barrier()
+        finished = True
     finally:
         bar.close()
-        if dist_env.world > 1:
-            import torch.distributed as dist
-
-            dist.destroy_process_group()
+        end_distributed(dist_env, finished)
     return final
 
 

@@ -15,7 +15,6 @@ overpowering), near 0.5 a balanced game.
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,13 +31,13 @@ from ..checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from ..dataset import StepBatches
 from ..device import resolve_device
 from ..tensors import bgr8_to_tensor, resize, tensor_to_bgr8
-from ..trainer import Distributed, _mean_across_ranks, _progress, _setup_distributed, append_log
+from ..log_window import LogWindow, end_distributed, set_learning_rate
+from ..trainer import Distributed, _progress, _setup_distributed
 from .discriminators import MultiscaleDiscriminator
 from .gan_losses import VGGFeatureLoss, adversarial, feature_matching
 from .pairs import PairDataset, find_pairs
 
 LOSS_FIELDS = ("g_total", "g_gan", "l1", "feature_matching", "vgg", "d_real", "d_fake", "d_accuracy")
-LOG_FIELDS = ("step", "seconds", "images_per_second", "lr", *LOSS_FIELDS)
 
 
 @dataclass
@@ -183,12 +182,11 @@ def train_gan(settings: GanSettings, pairs_root: Path, out: Path, model_settings
             save_checkpoint(out, data)
         return data
 
-    sums = torch.zeros(len(LOSS_FIELDS), device=device)
-    window_start, window_steps, started = time.perf_counter(), 0, time.perf_counter()
+    window = LogWindow(LOSS_FIELDS, run_dir / "log.csv", settings.batch_size, dist_env, device)
     metrics = dict(state.get("metrics", {})) if state else {}
     bar = progress_bar(total=settings.steps, initial=start_step, desc=f"train {settings.method}", unit="step",
                        quiet=not (settings.progress and dist_env.main))
-    step, final = start_step, None
+    step, final, finished = start_step, None, False
     autocast = torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None)
     try:
         for a, b in loader:
@@ -219,29 +217,15 @@ def train_gan(settings: GanSettings, pairs_root: Path, out: Path, model_settings
             if not (torch.isfinite(loss_g) and torch.isfinite(loss_d)):
                 raise UserError(f"training diverged at step {step} (G {float(loss_g)}, D {float(loss_d)}); "
                                 "lower --lr")
-            sums += torch.stack([loss_g.detach().float(), g_gan.detach().float(), l1.detach().float(),
-                                 fm.detach().float(), perceptual.detach().float(), d_real.detach().float(),
-                                 d_fake.detach().float(), torch.tensor(accuracy, device=device)])
-            window_steps += 1
+            window.add([loss_g, g_gan, l1, fm, perceptual, d_real, d_fake, accuracy])
             bar.update(1)
-            progress, stop = _progress(step, started, settings, dist_env, device)
-            for optimizer in (opt_g, opt_d):
-                for group in optimizer.param_groups:
-                    group["lr"] = settings.lr * linear_decay(progress, settings.decay)
+            progress, stop = _progress(step, window.started, settings, dist_env, device)
+            set_learning_rate([opt_g, opt_d], settings.lr * linear_decay(progress, settings.decay))
             last = stop or step == settings.steps
             if step % settings.log_every == 0 or last:
-                means = (_mean_across_ranks(sums.clone(), dist_env) / window_steps).tolist()
-                elapsed = time.perf_counter() - window_start
-                rate = window_steps * settings.batch_size * dist_env.world / max(elapsed, 1e-9)
-                metrics = dict(zip(LOSS_FIELDS, means))
-                bar.set_postfix(G=f"{means[0]:.3g}", D=f"{0.5 * (means[5] + means[6]):.3g}",
-                                D_acc=f"{means[7]:.2f}")
-                if dist_env.main:
-                    append_log(run_dir / "log.csv", LOG_FIELDS,
-                               [step, round(time.perf_counter() - started, 3), round(rate, 3),
-                                f"{opt_g.param_groups[0]['lr']:.3g}", *(round(v, 6) for v in means)])
-                sums.zero_()
-                window_start, window_steps = time.perf_counter(), 0
+                metrics = window.close(step, opt_g.param_groups[0]["lr"])
+                bar.set_postfix(G=f"{metrics['g_total']:.3g}", D=f"{0.5 * (metrics['d_real'] + metrics['d_fake']):.3g}",
+                                D_acc=f"{metrics['d_accuracy']:.2f}")
             if dist_env.main and (step % settings.preview_every == 0 or last):
                 _save_preview(generator, preview_pair, run_dir / "previews" / f"step_{step:06d}.jpg")
             if step % settings.checkpoint_every == 0 or last:
@@ -249,16 +233,10 @@ def train_gan(settings: GanSettings, pairs_root: Path, out: Path, model_settings
             if stop:
                 bar.write(f"time limit of {settings.time_limit:g} min reached at step {step}; checkpoint saved")
                 break
-        if dist_env.world > 1:
-            import torch.distributed as dist
-
-            dist.barrier()
+        finished = True
     finally:
         bar.close()
-        if dist_env.world > 1:
-            import torch.distributed as dist
-
-            dist.destroy_process_group()
+        end_distributed(dist_env, finished)
     return final
 
 
