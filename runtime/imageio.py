@@ -20,9 +20,12 @@ from .image_header import MAX_PIXELS, declared_size, jpeg_frame
 WRITABLE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
 
-def decode_image(data: bytes, name: str = "input", max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def decode_image(data: bytes, name: str = "input", max_pixels: int = MAX_PIXELS,
+                 longest: int | None = None) -> np.ndarray:
     """Decode encoded image bytes to HxWx3 uint8 BGR, converting grayscale, alpha and 16-bit. A size declared
-    beyond `max_pixels` is refused before decoding (image_header.py)."""
+    beyond `max_pixels` is refused before decoding (image_header.py). `longest` (what --max-size will shrink the
+    image to) lets a JPEG decode at 1/2, 1/4 or 1/8 of its size straight away, as long as that stays at least
+    `longest` on its longer side: a large photo then never exists in memory at full size."""
     if len(data) == 0:
         raise UserError(f"{name}: file is empty")
     size = declared_size(data)
@@ -37,6 +40,12 @@ def decode_image(data: bytes, name: str = "input", max_pixels: int = MAX_PIXELS)
     # JPEG (8-bit, no alpha) decodes as colour, which applies its EXIF orientation as every photo viewer does;
     # IMREAD_UNCHANGED, which keeps alpha and 16-bit for the other formats, ignores it.
     flags = cv2.IMREAD_COLOR if data[:2] == b"\xff\xd8" else cv2.IMREAD_UNCHANGED
+    if flags == cv2.IMREAD_COLOR and longest and size is not None:
+        for factor, reduced in ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4),
+                                (2, cv2.IMREAD_REDUCED_COLOR_2)):
+            if max(size) // factor >= longest:
+                flags = reduced
+                break
     image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if image is None or image.size == 0:
         raise UserError(f"{name}: not an image, or a format OpenCV cannot decode")
@@ -64,7 +73,7 @@ def to_bgr8(image: np.ndarray, name: str = "input") -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, longest: int | None = None) -> np.ndarray:
     """Read an image file as HxWx3 uint8 BGR, or raise a UserError that names the file and the problem."""
     path = Path(path)
     if not path.exists():
@@ -77,7 +86,7 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndar
         data = path.read_bytes()
     except OSError as error:
         raise UserError(f"{path}: cannot read ({error.strerror or error})") from None
-    return decode_image(data, str(path), max_pixels)
+    return decode_image(data, str(path), max_pixels, longest)
 
 
 def image_files(folder: str | os.PathLike, extensions: tuple[str, ...]) -> list[Path]:

@@ -134,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         start = time.perf_counter()
         try:
-            image = (decode_image(sys.stdin.buffer.read(), "stdin", args.max_pixels) if source is None
-                     else read_image(source, args.max_pixels))
+            image = (decode_image(sys.stdin.buffer.read(), "stdin", args.max_pixels, args.max_size) if source is None
+                     else read_image(source, args.max_pixels, args.max_size))
         except UserError as error:
             if len(jobs) == 1:
                 raise

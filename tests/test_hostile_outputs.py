@@ -240,3 +240,18 @@ def test_model_files_that_break_the_contract_are_refused(tmp_path, exported_mode
     onnx.save(model, str(path))
     with pytest.raises(UserError, match="metadata's layout|one input and one output"):
         Stylizer(model=str(path), backend=backend, device="cpu")
+
+
+def test_max_size_decodes_a_large_jpeg_reduced(tmp_path):
+    import numpy as np
+
+    from stylecast.runtime.imageio import decode_image
+
+    photo = cv2.resize(synthetic_photo(120, 160), (1600, 1200), interpolation=cv2.INTER_CUBIC)
+    data = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    reduced = decode_image(data, "big.jpg", longest=300)
+    assert reduced.shape == (300, 400, 3)  # decoded at a quarter: never held at 1600x1200
+    assert decode_image(data, "big.jpg", longest=1000).shape == (1200, 1600, 3)  # a half would be under 1000
+    full = cv2.resize(decode_image(data, "big.jpg"), (400, 300), interpolation=cv2.INTER_AREA)
+    psnr = 10 * np.log10(255.0 ** 2 / np.mean((full.astype(float) - reduced.astype(float)) ** 2))
+    assert psnr > 30

@@ -59,6 +59,7 @@ def test_unknown_operators_are_refused_by_name(tmp_path):
     model = helper.make_model(helper.make_graph([node], "g", [x], [y]), opset_imports=[helper.make_opsetid("", 18)])
     onnx.save(model, tmp_path / "odd.onnx")
     meta = ModelMetadata.__new__(ModelMetadata)
+    meta.layout = "rgb_float"  # what this graph's float NCHW input and output are
     with pytest.raises(UserError, match="cannot run operator\\(s\\) Hardmax"):
         TorchBackend(tmp_path / "odd.onnx", meta)
 
