@@ -311,3 +311,18 @@ def test_collapse_warnings_name_each_failure_once_past_the_start():
     assert collapse_warnings(bad, 0.05, settings) == {}  # the first tenth is warm-up
     assert set(collapse_warnings(bad, 0.5, settings)) == {"unchanged", "inverted", "discriminator"}
     assert collapse_warnings(good, 0.5, settings) == {}
+
+
+def test_frechet_distance_against_hand_values():
+    from conftest import load_benchmark
+
+    frechet = load_benchmark("frechet").frechet_distance
+    a = np.array([[-1.0], [1.0]])  # mean 0, variance 2 (n - 1 in the denominator)
+    b = np.array([[1.0], [5.0]])  # mean 3, variance 8
+    assert frechet(a, b) == pytest.approx(9 + (math.sqrt(2) - math.sqrt(8)) ** 2)  # 1-D: (mu)^2 + (sigma)^2 gaps
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 4))
+    assert frechet(x, x) == pytest.approx(0, abs=1e-8)
+    assert frechet(x, x + 2.0) == pytest.approx(16.0, rel=1e-6)  # a shift of 2 in each of 4 dimensions
+    few = rng.normal(size=(3, 8))  # fewer samples than dimensions: rank-deficient covariances stay finite
+    assert np.isfinite(frechet(few, rng.normal(size=(5, 8))))
