@@ -27,6 +27,7 @@ from .progress import progress_bar
 from .video_writer import DEFAULT_CRF, check_video_extension, open_writer
 
 _END = object()
+MIN_FRAME_SIDE = 16  # below this the stabiliser's flow pyramid has no levels (a 1x1 video used to hang)
 
 
 @dataclass
@@ -55,6 +56,9 @@ def open_video(path: str | Path) -> cv2.VideoCapture:
     ok, frame = capture.read()
     if not ok or frame is None:
         raise UserError(f"{path}: no decodable frames")
+    if min(frame.shape[:2]) < MIN_FRAME_SIDE:
+        raise UserError(f"{path}: frames of {frame.shape[1]}x{frame.shape[0]} are below the {MIN_FRAME_SIDE} px a side "
+                        "that stylisation and its optical flow need")
     capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
     return capture
 

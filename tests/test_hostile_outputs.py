@@ -255,3 +255,40 @@ def test_max_size_decodes_a_large_jpeg_reduced(tmp_path):
     full = cv2.resize(decode_image(data, "big.jpg"), (400, 300), interpolation=cv2.INTER_AREA)
     psnr = 10 * np.log10(255.0 ** 2 / np.mean((full.astype(float) - reduced.astype(float)) ** 2))
     assert psnr > 30
+
+
+def test_tiny_videos_are_refused_with_one_line(capsys, tmp_path, model_path):  # noqa: F811
+    from test_video import write_clip
+
+    clip = write_clip(tmp_path / "tiny.avi", frames=3, size=(8, 8))
+    assert main(["video", str(clip), "--model", str(model_path), "--out", str(tmp_path / "o.mp4"),
+                 "--stabilize"]) == 2
+    err = capsys.readouterr().err
+    assert "below the 16 px a side" in err and not (tmp_path / "o.mp4").exists()
+
+
+def test_live_recording_survives_sigterm_and_plays(tmp_path, model_path):  # noqa: F811
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    from test_video import write_clip
+
+    clip = write_clip(tmp_path / "cam.avi", frames=240, size=(48, 64), fps=24.0)  # paced: 10 s of camera
+    record = tmp_path / "rec.mp4"
+    process = subprocess.Popen([sys.executable, "-m", "stylecast.runtime.cli", "live", "--source", str(clip),
+                                "--model", str(model_path), "--no-window", "--output", str(record)],
+                               stderr=subprocess.PIPE, text=True)
+    process.stderr.readline()  # the model line: running
+    time.sleep(1.5)
+    process.send_signal(signal.SIGTERM)
+    try:
+        _, err = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    assert process.returncode == 143, err
+    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(record), "-f", "null", "-"],
+                           capture_output=True, text=True)
+    assert probe.returncode == 0 and "Video: h264" in probe.stderr  # finalised: it plays
