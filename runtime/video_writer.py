@@ -11,6 +11,7 @@ size and the writer says so (some browsers do not play 4:4:4); nothing is padded
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +53,7 @@ class FfmpegWriter:
     """Raw BGR frames on FFmpeg's stdin; H.264 for .mp4/.mkv/.mov, Motion JPEG for .avi; audio from `audio_from`."""
 
     def __init__(self, ffmpeg: str, path: Path, size: tuple[int, int], fps: float, crf: int,
-                 audio_from: Path | None, log_path: Path):
+                 audio_from: Path | None):
         width, height = size
         odd = width % 2 or height % 2
         suffix = path.suffix.lower()
@@ -71,8 +72,7 @@ class FfmpegWriter:
                 command += ["-movflags", "+faststart"]
             codec = f"H.264 (libx264, CRF {crf}, {pix_fmt})"
         command += ["-f", {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".avi": "avi"}[suffix], str(path)]
-        self.log_path = log_path
-        self._log = open(log_path, "wb")
+        self._log = tempfile.TemporaryFile()  # FFmpeg's own messages, read back only if it fails
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
         self.size = size
         note = (f"odd frame size {width}x{height}: encoded in 4:4:4 at its exact size (some browsers play only "
@@ -93,9 +93,12 @@ class FfmpegWriter:
             except OSError:
                 pass
         code = self._process.wait()
+        if self._log.closed:  # closed before (after a failed write): its reason was given then
+            return
+        self._log.seek(0)
+        lines = self._log.read().decode(errors="replace").strip().splitlines()
         self._log.close()
         if code != 0:
-            lines = Path(self.log_path).read_text(errors="replace").strip().splitlines()
             raise UserError(f"ffmpeg could not encode the video: {(lines[-1] if lines else f'exit {code}')[:200]}")
 
     def abort(self) -> None:
@@ -144,5 +147,5 @@ def open_writer(path: Path, size: tuple[int, int], fps: float, crf: int = DEFAUL
     if ffmpeg is None and encoder == "ffmpeg":
         raise UserError("--encoder ffmpeg needs FFmpeg: pip install imageio-ffmpeg")
     if ffmpeg is not None:
-        return FfmpegWriter(ffmpeg, path, size, fps, crf, audio_from, path.with_name(path.name + ".log"))
+        return FfmpegWriter(ffmpeg, path, size, fps, crf, audio_from)
     return OpenCVWriter(path, size, fps, asked=encoder == "opencv")

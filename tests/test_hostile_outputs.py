@@ -292,3 +292,4 @@ def test_live_recording_survives_sigterm_and_plays(tmp_path, model_path):  # noq
     probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(record), "-f", "null", "-"],
                            capture_output=True, text=True)
     assert probe.returncode == 0 and "Video: h264" in probe.stderr  # finalised: it plays
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cam.avi", "rec.mp4"]  # and nothing beside it
