@@ -61,8 +61,8 @@ def main(argv=None) -> int:
     cv2.imwrite(str(thumbnails / "photo.jpg"), cv2.resize(crop, (THUMBNAIL, THUMBNAIL), interpolation=cv2.INTER_AREA),
                 [cv2.IMWRITE_JPEG_QUALITY, 85])
     names = bundled_names()
-    kinds = {name: json.dumps([resolve_model(name).meta.arch, resolve_model(name).meta.model_config], sort_keys=True)
-             for name in names}
+    metas = {name: resolve_model(name).meta for name in names}
+    kinds = {name: json.dumps([metas[name].arch, metas[name].model_config], sort_keys=True) for name in names}
     measured = {kind: next(n for n in names if kinds[n] == kind) for kind in dict.fromkeys(kinds.values())}
     timings = {kind: [] for kind in measured}
     for _ in range(args.rounds):
@@ -70,7 +70,7 @@ def main(argv=None) -> int:
             timings[kind].append(bench(name, args.runs))
     rows = []
     for name in names:
-        meta = resolve_model(name).meta
+        meta = metas[name]
         full, half = (min(t[i] for t in timings[kinds[name]]) for i in (0, 1))
         given = crop if meta.task != "colorize" else cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY),
                                                                   cv2.COLOR_GRAY2BGR)

@@ -28,19 +28,20 @@ def decode_image(data: bytes, name: str = "input", max_pixels: int = MAX_PIXELS,
     `longest` on its longer side: a large photo then never exists in memory at full size."""
     if len(data) == 0:
         raise UserError(f"{name}: file is empty")
-    size = declared_size(data)
+    frame = jpeg_frame(data)  # a JPEG's markers are scanned once, for its size and its components
+    size = (frame[2], frame[1]) if frame is not None else declared_size(data)
     if size is not None and size[0] * size[1] > max_pixels:
         raise UserError(f"{name}: declares {size[0]}x{size[1]} pixels ({size[0] * size[1] / 1e6:.0f} megapixels), over "
                         f"the limit of {max_pixels:,}; raise it with --max-pixels if the image is real")
     if size is not None and 0 in size:
         raise UserError(f"{name}: declares an empty image ({size[0]}x{size[1]})")
-    frame = jpeg_frame(data)
     if frame is not None and frame[0] == 4:
         raise UserError(f"{name}: CMYK images are not supported; convert it to RGB first")
     # JPEG (8-bit, no alpha) decodes as colour, which applies its EXIF orientation as every photo viewer does;
     # IMREAD_UNCHANGED, which keeps alpha and 16-bit for the other formats, ignores it.
-    flags = cv2.IMREAD_COLOR if data[:2] == b"\xff\xd8" else cv2.IMREAD_UNCHANGED
-    if flags == cv2.IMREAD_COLOR and longest and size is not None:
+    jpeg = data[:2] == b"\xff\xd8"
+    flags = cv2.IMREAD_COLOR if jpeg else cv2.IMREAD_UNCHANGED
+    if jpeg and longest and size is not None:
         for factor, reduced in ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4),
                                 (2, cv2.IMREAD_REDUCED_COLOR_2)):
             if max(size) // factor >= longest:
@@ -101,18 +102,21 @@ def refuse_special_output(path: Path) -> None:
         raise UserError(f"{path}: is {kind}; give a file name (stylecast never writes over such a path)")
 
 
-def refuse_overwriting_input(output: Path, inputs) -> None:
-    """A UserError when `output` is one of `inputs` (the same file, also through links or other spellings)."""
-    if not output.exists():
-        return
-    for source in inputs:
-        try:
-            same = source is not None and os.path.samefile(output, source)
-        except OSError:
-            same = False
-        if same:
-            raise UserError(f"{output}: is the input {source}; choose another output (the input is never "
-                            "overwritten)")
+def file_identity(path: Path | None) -> tuple[int, int] | None:
+    """(device, inode) of an existing file, the same through links and other spellings; None otherwise."""
+    try:
+        status = os.stat(path) if path is not None else None
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino) if status is not None else None
+
+
+def refuse_overwriting_input(output: Path, inputs: dict[tuple[int, int], Path]) -> None:
+    """A UserError when `output` is one of the inputs, given as {file_identity: path} (built once for a whole
+    folder, so checking every output against every input costs one stat per output)."""
+    source = inputs.get(file_identity(output))
+    if source is not None:
+        raise UserError(f"{output}: is the input {source}; choose another output (the input is never overwritten)")
 
 
 def check_output_path(path: str | os.PathLike) -> Path:

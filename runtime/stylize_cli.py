@@ -106,14 +106,14 @@ def run(args: argparse.Namespace) -> int:
 
     from .progress import progress_bar
 
-    from .imageio import (check_output_path, decode_image, encode_image, read_image, refuse_overwriting_input,
-                          write_image)
+    from .imageio import (check_output_path, decode_image, encode_image, file_identity, read_image,
+                          refuse_overwriting_input, write_image)
 
     if args.max_pixels < 1:
         raise UserError("--max-pixels must be at least 1")
     stylizer = stylizer_from_args(args)
     jobs = _jobs(args, stylizer.name)
-    sources = [source for source, _ in jobs]
+    sources = {identity: source for source, _ in jobs if (identity := file_identity(source)) is not None}
     claimed: dict[Path, Path | None] = {}
     for source, target in jobs:
         if target is None:

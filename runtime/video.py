@@ -139,8 +139,33 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
     bar = progress_bar(total=total, quiet=not progress, desc="video", unit="frame")
     start = time.perf_counter()
     try:  # whatever happens from here (an error, Ctrl-C, SIGTERM), the encoder is stopped and the folder removed
-        _run_frames(decoded, encoded, errors, stop, threads, bar, capture, stylizer, log, frame_filter, report,
-                    start)
+        try:  # the main thread's part: start each frame's network, hand it to the encoder
+            while True:
+                t = time.perf_counter()
+                try:
+                    item = decoded.get(timeout=0.1)
+                except queue.Empty:  # a decoder that stopped (another thread's error) sends no end mark
+                    if errors or not threads[0].is_alive():
+                        break
+                    continue
+                if item is _END:
+                    break
+                frame, decode_seconds = item
+                log.add("capture_wait", time.perf_counter() - t + decode_seconds)
+                began = time.perf_counter() - decode_seconds
+                encoded.put((start_frame(stylizer, frame, log, frame_filter), began))
+                report.frames += 1
+                bar.update(1)
+                bar.set_postfix(fps=f"{report.frames / (time.perf_counter() - start):.1f}")
+                if errors:
+                    break
+        finally:  # bounded: no queue can block a stopping thread
+            encoded.put(_END)  # the encoder finishes what it has (or drains after its own error), then stops
+            threads[1].join()
+            stop.set()  # the decoder may be waiting to put a frame nobody will read
+            threads[0].join()
+            bar.close()
+            capture.release()
         writer = writer_box.get("writer")
         if errors:
             raise errors[0]
@@ -160,37 +185,3 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
             f"the stream ended after {report.frames + report.corrupt_frames} of the {total} frames it declares")
     report.latency = log.report()
     return report
-
-
-def _run_frames(decoded, encoded, errors, stop, threads, bar, capture, stylizer, log, frame_filter, report,
-                start) -> None:
-    """The main thread's part: start each decoded frame's network and hand it to the encoder, until the stream
-    ends, a thread fails or the user interrupts; then stop and join the threads (bounded: no queue can block)."""
-    try:
-        while True:
-            t = time.perf_counter()
-            try:
-                item = decoded.get(timeout=0.1)
-            except queue.Empty:  # a decoder that stopped (another thread's error) sends no end mark
-                if errors or not threads[0].is_alive():
-                    break
-                continue
-            if item is _END:
-                break
-            frame, decode_seconds = item
-            log.add("capture_wait", time.perf_counter() - t + decode_seconds)
-            began = time.perf_counter() - decode_seconds
-            encoded.put((start_frame(stylizer, frame, log, frame_filter), began))
-            report.frames += 1
-            bar.update(1)
-            elapsed = time.perf_counter() - start
-            bar.set_postfix(fps=f"{report.frames / elapsed:.1f}")
-            if errors:
-                break
-    finally:
-        encoded.put(_END)  # the encoder finishes what it has (or drains after its own error), then stops
-        threads[1].join()
-        stop.set()  # the decoder may be waiting to put a frame nobody will read
-        threads[0].join()
-        bar.close()
-        capture.release()

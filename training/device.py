@@ -21,3 +21,10 @@ def resolve_device(name: str) -> torch.device:
                             f"(torch {torch.__version__}); use --device cpu or install a CUDA build of torch")
         return torch.device(name)
     raise UserError(f"unknown device {name!r}; choose one of: {', '.join(DEVICE_CHOICES)} (or cuda:N)")
+
+
+def default_steps(name: str, cpu_steps: int, gpu_steps: int) -> tuple[int, bool]:
+    """(steps, on a GPU) for a training command whose user gave no --steps: the CPU's default is an hour or so of
+    work, the GPU's the paper's run."""
+    on_gpu = resolve_device(name).type == "cuda"
+    return (gpu_steps if on_gpu else cpu_steps), on_gpu

@@ -100,12 +100,11 @@ def run(args: argparse.Namespace) -> int:
 
     import torch  # noqa: F401
 
-    from .device import resolve_device
+    from .device import default_steps
     from .trainer import TrainSettings, train
 
     if args.steps is None:
-        on_gpu = resolve_device(args.device).type == "cuda"
-        args.steps = GPU_STEPS if on_gpu else CPU_STEPS
+        args.steps, on_gpu = default_steps(args.device, CPU_STEPS, GPU_STEPS)
         if not args.quiet:
             print(f"stylecast train: {args.steps:,} steps, the default on the {'GPU' if on_gpu else 'CPU'} "
                   "(--steps to change, --time-limit MINUTES to bound the time)", file=sys.stderr)

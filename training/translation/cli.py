@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     if not cyclegan and (not args.pairs or args.domain_a or args.domain_b):
         raise UserError(f"--method {args.method} takes --pairs (a folder with A/ and B/), not --domain-a/-b")
     from ..dataset import find_images
-    from ..device import resolve_device
+    from ..device import default_steps
     from .pairs import find_pairs
 
     if cyclegan:  # bad folders fail now, with one line
@@ -103,8 +103,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         find_pairs(args.pairs)
     if args.steps is None:
-        on_gpu = resolve_device(args.device).type == "cuda"
-        args.steps = GPU_STEPS if on_gpu else CPU_STEPS
+        args.steps = default_steps(args.device, CPU_STEPS, GPU_STEPS)[0]
     if cyclegan:
         return _train_cyclegan(args, settings_given, out)
     from .gan_trainer import recipe, train_gan

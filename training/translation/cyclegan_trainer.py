@@ -32,7 +32,7 @@ from stylecast.runtime.errors import UserError
 from stylecast.runtime.imageio import read_image, write_image
 from stylecast.runtime.progress import progress_bar
 
-from ..architectures import ARCHITECTURES, build_model, model_config
+from ..architectures import build_model, model_config
 from ..checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from ..dataset import find_images, random_crop
 from ..device import resolve_device
@@ -41,7 +41,7 @@ from ..log_window import LogWindow, end_distributed, set_learning_rate
 from ..trainer import Distributed, _progress, _setup_distributed
 from .discriminators import MultiscaleDiscriminator
 from .gan_losses import adversarial
-from .gan_trainer import linear_decay, patch_accuracy
+from .gan_trainer import check_gan_run, linear_decay, patch_accuracy
 from .image_pool import ImagePool
 from .unet import luminance
 
@@ -80,19 +80,12 @@ class CycleGanSettings:
     method: str = "cyclegan"
 
     def __post_init__(self):
-        if self.arch not in ARCHITECTURES:
-            raise UserError(f"unknown architecture {self.arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
-        for name in ("steps", "batch_size", "size", "checkpoint_every", "preview_every", "log_every", "d_width",
-                     "d_layers"):
-            if getattr(self, name) < 1:
-                raise UserError(f"{name.replace('_', '-')} must be at least 1")
-        if not (self.lr > 0 and 0 <= self.beta1 < 1 and 0 <= self.decay <= 1 and self.pool_size >= 0):
-            raise UserError("lr must be positive, beta1 in [0, 1), decay a fraction, pool size not negative")
+        check_gan_run(self)
+        if self.pool_size < 0:
+            raise UserError("pool size must not be negative")
         numbers = (self.cycle_weight, self.identity_fraction, self.zoom_a, self.zoom_b, self.collapse_change)
         if not all(np.isfinite(v) and v >= 0 for v in numbers) or min(self.zoom_a, self.zoom_b) < 1:
             raise UserError("weights must be finite and not negative, zooms at least 1")
-        if self.time_limit is not None and not self.time_limit > 0:
-            raise UserError("time-limit must be positive (minutes)")
 
 
 class UnpairedBatches(torch.utils.data.Sampler):
@@ -195,7 +188,7 @@ def train_cyclegan(settings: CycleGanSettings, domain_a: Path, domain_b: Path, o
             "method": "cyclegan",
             "style": {"name": name or out.stem, "images": [], "weights": [], "licence": licence},
             "train": {**asdict(settings), "device": str(device), "world_size": dist_env.world,
-                      "amp": "bf16" if amp_dtype else "fp32", "style_size": 0},
+                      "amp": "bf16" if amp_dtype else "fp32"},
             "data": {"folder": Path(domain_a).name, "images": len(files_a), "skipped": skipped_a,
                      "folder_b": Path(domain_b).name, "images_b": len(files_b), "skipped_b": skipped_b}}
     if dist_env.main:

@@ -72,19 +72,26 @@ class GanSettings:
     def __post_init__(self):
         if self.method not in RECIPES:
             raise UserError(f"unknown method {self.method!r}; choose one of: {', '.join(RECIPES)}")
-        if self.arch not in ARCHITECTURES:
-            raise UserError(f"unknown architecture {self.arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
-        for name in ("steps", "batch_size", "size", "checkpoint_every", "preview_every", "log_every", "d_width",
-                     "d_layers", "d_scales"):
-            if getattr(self, name) < 1:
-                raise UserError(f"{name.replace('_', '-')} must be at least 1")
-        if not (self.lr > 0 and 0 <= self.beta1 < 1 and 0 <= self.decay <= 1):
-            raise UserError("lr must be positive, beta1 in [0, 1), decay a fraction between 0 and 1")
+        check_gan_run(self, ("d_scales",))
         weights = (self.l1_weight, self.feature_matching_weight, self.vgg_weight)
         if not all(np.isfinite(w) and w >= 0 for w in weights):
             raise UserError("loss weights must be finite and not negative")
-        if self.time_limit is not None and not self.time_limit > 0:
-            raise UserError("time-limit must be positive (minutes)")
+
+
+def check_gan_run(settings, counts: tuple[str, ...] = ()) -> None:
+    """The checks every GAN run's settings share (GanSettings, cyclegan_trainer.CycleGanSettings): a registered
+    generator; steps, sizes, intervals, the discriminator's width and layers and `counts` at least 1; Adam's rate
+    and beta1, the decay fraction and the time limit in range."""
+    if settings.arch not in ARCHITECTURES:
+        raise UserError(f"unknown architecture {settings.arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
+    for name in ("steps", "batch_size", "size", "checkpoint_every", "preview_every", "log_every", "d_width",
+                 "d_layers", *counts):
+        if getattr(settings, name) < 1:
+            raise UserError(f"{name.replace('_', '-')} must be at least 1")
+    if not (settings.lr > 0 and 0 <= settings.beta1 < 1 and 0 <= settings.decay <= 1):
+        raise UserError("lr must be positive, beta1 in [0, 1), decay a fraction between 0 and 1")
+    if settings.time_limit is not None and not settings.time_limit > 0:
+        raise UserError("time-limit must be positive (minutes)")
 
 
 RECIPES = {  # the papers' settings, as GanSettings fields
@@ -169,7 +176,7 @@ def train_gan(settings: GanSettings, pairs_root: Path, out: Path, model_settings
             "task": task, "method": settings.method,
             "style": {"name": name or out.stem, "images": [], "weights": [], "licence": licence},
             "train": {**asdict(settings), "device": str(device), "world_size": dist_env.world,
-                      "amp": "bf16" if amp_dtype else "fp32", "style_size": 0},
+                      "amp": "bf16" if amp_dtype else "fp32"},
             "data": {"folder": Path(pairs_root).name, "images": len(pairs), "skipped": 0}}
     if dist_env.main:
         run_dir.mkdir(parents=True, exist_ok=True)

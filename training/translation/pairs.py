@@ -18,7 +18,7 @@ from stylecast.runtime.errors import UserError
 from stylecast.runtime.imageio import image_files, read_image, write_image
 from stylecast.runtime.progress import progress_bar
 
-from ..dataset import IMAGE_EXTENSIONS, random_crop
+from ..dataset import IMAGE_EXTENSIONS, find_images, random_crop
 
 TASKS = ("gray2color", "edges2photo", "stylize")
 
@@ -100,8 +100,6 @@ def make_pairs(task: str, photos: Path, out: Path, size: int = 256, model: str |
     `batch` at a time)."""
     if task not in TASKS:
         raise UserError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
-    from ..dataset import find_images
-
     files, _ = find_images(photos, progress=False)
     files = files[:limit] if limit else files
     if task == "stylize" and style is None:
