@@ -12,7 +12,7 @@ from typing import NamedTuple
 from .engine_sidecar import read_sidecar
 from .errors import UserError
 from .model_metadata import ModelMetadata
-from .onnx_metadata import read_onnx_metadata
+from .onnx_file_check import read_checked_metadata
 
 MODELS_DIR = Path(__file__).resolve().parent / "data" / "models"
 DEFAULT_MODEL = "starry_night-lite"
@@ -31,7 +31,7 @@ def bundled_names() -> list[str]:
 def read_model_metadata(path: Path) -> ModelMetadata:
     if path.suffix == ".plan":
         return ModelMetadata.from_props(read_sidecar(path).get("metadata", {}), str(path))
-    return ModelMetadata.from_props(read_onnx_metadata(path), str(path))
+    return ModelMetadata.from_props(read_checked_metadata(path), str(path))
 
 
 def resolve_model(spec: str | None) -> ModelFile:

@@ -8,10 +8,6 @@ field that can be stepped over. ModelProto fields used: 1 ir_version, 14 metadat
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from .errors import UserError
-
 IR_VERSION, METADATA_PROPS = 1, 14
 VARINT, FIXED64, LENGTH_DELIMITED, FIXED32 = 0, 1, 2, 5
 
@@ -76,13 +72,3 @@ def parse_metadata(data: bytes) -> dict[str, str]:
         raise _Malformed("no IR version")
     return props
 
-
-def read_onnx_metadata(path: Path) -> dict[str, str]:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise UserError(f"{path}: cannot read ({error.strerror})") from None
-    try:
-        return parse_metadata(data)
-    except _Malformed as error:
-        raise UserError(f"{path}: not a loadable ONNX model ({error})") from None

@@ -1,10 +1,11 @@
 """Run the network tile by tile for images too large to stylise in one pass.
 
 A 6000x4000 photo through TransformerNet needs several GB of activations; tiles bound that to the tile size.
-Neighbouring tiles overlap and are blended with linear ramps (feathering) across the overlap, so there is no
-visible seam. Each pixel's weights are normalised to sum to one, so a network that returned its input would give
-back the image exactly; what remains is the network's own dependence on context (instance norm statistics and the
-receptive field), which the overlap and generous tiles keep small.
+Neighbouring tiles overlap and are blended with linear ramps (feathering) across the overlap, so there is no visible
+seam. Only a band of rows about one tile high is ever held in floating point, so memory beyond the input and the
+uint8 output does not grow with the image. Each pixel's weights are normalised to sum to one, so a network that
+returned its input would give back the image exactly; what remains is the network's own dependence on context
+(instance norm statistics and the receptive field), which the overlap and generous tiles keep small.
 """
 
 from __future__ import annotations
@@ -59,12 +60,25 @@ def run_tiled(network: Callable[[np.ndarray], np.ndarray], image: np.ndarray, ti
     ys, xs = tile_starts(h, tile, overlap), tile_starts(w, tile, overlap)
     wy, wx = _weights_1d(h, ys, tile), _weights_1d(w, xs, tile)
     th, tw = min(tile, h), min(tile, w)
-    acc = np.zeros((h, w, 3), np.float32)
-    norm = np.zeros((h, w, 1), np.float32)
+    # The weights are a product of a y ramp and an x ramp over a grid of tiles, so their sum at each pixel is the
+    # product of two 1-D sums: no full-image normaliser is needed.
+    norm_y, norm_x = np.zeros(h, np.float32), np.zeros(w, np.float32)
     for y, ry in zip(ys, wy):
+        norm_y[y:y + th] += ry
+    for x, rx in zip(xs, wx):
+        norm_x[x:x + tw] += rx
+    # Accumulate in a band of rows that later tiles can still touch; rows above the next row of tiles are final
+    # and go to the output at once. Memory beyond the uint8 output: about one tile's height of float rows.
+    result = np.empty((h, w, 3), np.uint8)
+    band, band_top = np.zeros((0, w, 3), np.float32), 0
+    for i, (y, ry) in enumerate(zip(ys, wy)):
+        if y + th - band_top > len(band):
+            band = np.concatenate([band, np.zeros((y + th - band_top - len(band), w, 3), np.float32)])
         for x, rx in zip(xs, wx):
             out = network(np.ascontiguousarray(image[y:y + th, x:x + tw]))
-            weight = (ry[:, None] * rx[None, :])[:, :, None]
-            acc[y:y + th, x:x + tw] += out.astype(np.float32) * weight
-            norm[y:y + th, x:x + tw] += weight
-    return np.clip(acc / norm + 0.5, 0, 255).astype(np.uint8)
+            band[y - band_top:y - band_top + th, x:x + tw] += out.astype(np.float32) * (ry[:, None] * rx)[:, :, None]
+        final = (ys[i + 1] if i + 1 < len(ys) else h) - band_top
+        norm = norm_y[band_top:band_top + final, None, None] * norm_x[None, :, None]
+        result[band_top:band_top + final] = np.clip(band[:final] / norm + 0.5, 0, 255).astype(np.uint8)
+        band, band_top = band[final:], band_top + final
+    return result

@@ -116,3 +116,30 @@ def test_explicit_cuda_without_gpu_is_an_error_not_a_fallback(capsys, tmp_path, 
     code, _, err = run(capsys, "optimize", "--content", str(photo_file), "--out", str(tmp_path / "o.png"),
                        "--device", "cuda", "--steps", "1", "--size", "16")
     assert code == 2 and "--device cpu" in err and not (tmp_path / "o.png").exists()
+
+
+def test_sigterm_stops_optimize_without_a_partial_output(tmp_path, photo_file, painting_file):
+    """Mid-optimisation SIGTERM: exit 143 within seconds, no output image and no temporary file; the snapshots
+    already written stay (each was complete when written)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "styled.png"
+    process = subprocess.Popen([sys.executable, "-m", "stylecast.runtime.cli", "optimize", "--content",
+                                str(photo_file), "--style", str(painting_file), "--out", str(out), "--size", "64",
+                                "--steps", "100000", "--snapshot-every", "1", "--quiet"],
+                               stderr=subprocess.PIPE, text=True)
+    snapshots = tmp_path / "styled_steps"
+    deadline = time.monotonic() + 120
+    while not (snapshots.is_dir() and any(snapshots.glob("*.png"))) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.kill(process.pid, signal.SIGTERM)
+    sent = time.monotonic()
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 143 and time.monotonic() - sent < 5, stderr
+    assert stderr.strip().splitlines() == ["stylecast optimize: interrupted (SIGTERM)"]
+    assert not out.exists() and not list(tmp_path.rglob("*.tmp")) and not list(tmp_path.rglob(".*"))
+    assert all(cv2.imread(str(p)) is not None for p in snapshots.glob("*.png"))

@@ -3,7 +3,8 @@
 import pytest
 
 from stylecast.runtime.errors import UserError
-from stylecast.runtime.onnx_metadata import parse_metadata, read_onnx_metadata
+from stylecast.runtime.onnx_file_check import read_checked_metadata
+from stylecast.runtime.onnx_metadata import parse_metadata
 
 onnx = pytest.importorskip("onnx")
 
@@ -11,7 +12,7 @@ onnx = pytest.importorskip("onnx")
 def test_metadata_equals_what_onnx_parses(exported_model):
     path = exported_model("transformer")[1]
     expected = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
-    assert len(expected) > 10 and read_onnx_metadata(path) == expected
+    assert len(expected) > 10 and read_checked_metadata(path) == expected
 
 
 def test_unicode_and_empty_values_survive():
@@ -27,4 +28,4 @@ def test_truncated_and_foreign_files_are_refused(tmp_path, exported_model):
                        ("empty.onnx", b"")]:
         (tmp_path / name).write_bytes(blob)
         with pytest.raises(UserError, match="not a loadable ONNX model"):
-            read_onnx_metadata(tmp_path / name)
+            read_checked_metadata(tmp_path / name)

@@ -30,6 +30,31 @@ def test_identity_network_reassembles_the_image_exactly():
     assert all(h <= 64 and w <= 64 for h, w, _ in calls)
 
 
+@pytest.mark.parametrize("h, w, tile, overlap", [(203, 317, 64, 16), (300, 129, 100, 50), (65, 1000, 64, 0)])
+def test_identity_exact_when_three_tiles_overlap_or_none_do(h, w, tile, overlap):
+    image = synthetic_photo(h, w)
+    assert np.array_equal(run_tiled(lambda t: t.copy(), image, tile=tile, overlap=overlap), image)
+
+
+def test_memory_beyond_the_output_does_not_grow_with_the_image():
+    """Peak allocation during a tiled run, less the uint8 output: the same for a 1200- and a 4800-row image of one
+    width (it holds a band of rows about a tile high), and far below the two full-image float buffers (accumulator
+    and normaliser, 16 bytes a pixel) it used to need."""
+    import tracemalloc
+
+    def extra(height: int) -> int:
+        image = np.zeros((height, 2000, 3), np.uint8)
+        tracemalloc.start()
+        run_tiled(lambda t: t.copy(), image, tile=128, overlap=16)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak - image.nbytes
+
+    small, large = extra(1200), extra(4800)
+    assert large < 1.2 * small
+    assert large < 0.1 * 4800 * 2000 * 16
+
+
 def test_joins_are_feathered_not_hard_seams():
     """Each tile comes back as one flat grey that differs from its neighbours by 100 levels; across the overlap the
     result must ramp, so no step between adjacent pixels exceeds 100 / (overlap + 1), rounded."""

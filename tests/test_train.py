@@ -273,3 +273,32 @@ def test_two_process_gloo_training(tmp_path, dataset):
     assert data["step"] == 4 and data["train"]["world_size"] == 2
     assert [int(row["step"]) for row in read_log(out)] == [1, 2, 3, 4]  # rank 0 alone logs
     assert np.isfinite(data["metrics"]["total"])
+
+
+@pytest.mark.parametrize("signum, code", [(2, 130), (15, 143)])
+def test_a_signal_ends_training_at_the_step_with_a_checkpoint(tmp_path, dataset, signum, code):
+    """SIGINT or SIGTERM mid-run: the step in flight finishes, a checkpoint of it is saved (none was due for
+    100,000 steps), nothing temporary is left, the exit is 128 + the signal, and --resume continues from it."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "model.pt"
+    args = train_args(dataset, out, 100000, "--checkpoint-every", "100000")
+    process = subprocess.Popen([sys.executable, "-m", "stylecast.runtime.cli", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    log = out.with_name("model_train") / "log.csv"
+    deadline = time.monotonic() + 120
+    while (not log.exists() or len(log.read_text().splitlines()) < 4) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.kill(process.pid, signum)
+    sent = time.monotonic()
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == code, stderr
+    assert time.monotonic() - sent < 5
+    step = load_checkpoint(out)["step"]
+    assert step >= 3 and int(read_log(out)[-1]["step"]) == step
+    assert f"interrupted at step {step}" in stdout + stderr
+    assert stderr.strip().splitlines()[-1] == f"stylecast train: interrupted ({signal.Signals(signum).name})"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt", "model_train", "photos", "style.png"]
+    assert main(train_args(dataset, out, step + 2, "--resume")) == 0 and load_checkpoint(out)["step"] == step + 2

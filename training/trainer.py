@@ -34,6 +34,7 @@ from .checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from .dataset import CropDataset, StepBatches, find_images
 from .device import resolve_device
 from .generator import saturation
+from .graceful_stop import StopAtStepEnd
 from .log_window import LogWindow, end_distributed, set_learning_rate
 from .motion import next_frame, random_affine, temporal_loss
 from .perceptual import LossConfig, PerceptualLoss
@@ -199,6 +200,7 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
     bar = progress_bar(total=settings.steps, initial=start_step, desc=f"train {settings.arch}", unit="step",
                        quiet=not (settings.progress and dist_env.main))
     step, finished = start_step, False
+    interrupt = StopAtStepEnd(dist_env.world == 1)
     try:
         for batch in loader:
             step += 1
@@ -229,7 +231,7 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
             bar.update(1)
             progress, stop = _progress(step, window.started, settings, dist_env, device)
             set_learning_rate([optimizer], settings.lr * lr_factor(progress, settings.lr_decay))  # the next step's
-            last = stop or step == settings.steps
+            last = stop or step == settings.steps or interrupt.requested
             if step % settings.log_every == 0 or last:
                 metrics = window.close(step, optimizer.param_groups[0]["lr"])
                 bar.set_postfix(loss=f"{metrics['total']:.4g}", steps_s=f"{window.steps_per_second:.2f}")
@@ -241,8 +243,12 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
                 if dist_env.main:
                     tqdm.write(f"time limit of {settings.time_limit:g} min reached at step {step}; checkpoint saved")
                 break
+            if interrupt.requested:
+                tqdm.write(f"interrupted at step {step}; checkpoint saved (--resume continues from it)")
+                interrupt.end()
         finished = True
     finally:
+        interrupt.restore()
         bar.close()
         end_distributed(dist_env, finished)
     return final

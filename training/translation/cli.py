@@ -46,7 +46,7 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     io.add_argument("--licence", default="not recorded", help="licence of the training data, for the model card")
     io.add_argument("--resume", action="store_true", help="continue from OUT if it exists")
     model = parser.add_argument_group("model")
-    model.add_argument("--method", choices=METHODS, default="pix2pix",
+    model.add_argument("--method", "--mode", dest="method", choices=METHODS, default="pix2pix",
                        help="pix2pix: U-Net, PatchGAN, L1 x100; pix2pixhd: global + local generator, 2-scale "
                             "PatchGANs, LSGAN, feature matching and VGG x10; cyclegan: two generators, two "
                             "PatchGANs, LSGAN, cycle x10, identity x5, a pool of 50 fakes")
@@ -65,9 +65,14 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     run.add_argument("--feature-matching-weight", type=float, help="(default: the method's, 10 for pix2pixhd)")
     run.add_argument("--vgg-weight", type=float, help="(default: the method's, 10 for pix2pixhd)")
     run.add_argument("--d-scales", type=int, help="discriminator scales (default: the method's)")
+    run.add_argument("--d-layers", type=int, default=3, help="discriminator depth: 3 judges 70x70 patches, 2 judges "
+                     "34x34 (texture), 1 judges 16x16")
+    run.add_argument("--d-width", type=int, default=64, help="discriminator's first layer's channels")
     run.add_argument("--cycle-weight", type=float, default=10.0, help="cyclegan: cycle consistency")
     run.add_argument("--identity-fraction", type=float, default=0.5,
                      help="cyclegan: identity weight as a fraction of the cycle weight")
+    run.add_argument("--zoom-a", type=float, default=1.0, help="cyclegan: A images are scaled to this many crop "
+                     "sizes before cropping")
     run.add_argument("--zoom-b", type=float, default=2.0, help="cyclegan: B images are scaled to this many crop "
                      "sizes before cropping (many crops from few paintings)")
     run.add_argument("--seed", type=int, default=0)
@@ -111,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
     settings = recipe(args.method, arch=args.arch, steps=args.steps, batch_size=args.batch_size, size=args.size,
                       lr=args.lr, decay=args.decay, l1_weight=args.l1_weight,
                       feature_matching_weight=args.feature_matching_weight, vgg_weight=args.vgg_weight,
-                      d_scales=args.d_scales, seed=args.seed, time_limit=args.time_limit,
+                      d_scales=args.d_scales, d_layers=args.d_layers, d_width=args.d_width, seed=args.seed,
+                      time_limit=args.time_limit,
                       device=args.device, amp=not args.no_amp, workers=args.workers,
                       checkpoint_every=args.checkpoint_every, preview_every=args.preview_every,
                       log_every=args.log_every, progress=not args.quiet)
@@ -131,7 +137,8 @@ def _train_cyclegan(args: argparse.Namespace, model_settings: dict, out: Path) -
     settings = CycleGanSettings(
         arch=args.arch or "lite", steps=args.steps, batch_size=args.batch_size, size=args.size, lr=args.lr,
         decay=args.decay, cycle_weight=args.cycle_weight, identity_fraction=args.identity_fraction,
-        zoom_b=args.zoom_b, seed=args.seed, time_limit=args.time_limit, device=args.device, amp=not args.no_amp,
+        zoom_a=args.zoom_a, zoom_b=args.zoom_b, d_layers=args.d_layers, d_width=args.d_width, seed=args.seed,
+        time_limit=args.time_limit, device=args.device, amp=not args.no_amp,
         workers=args.workers, checkpoint_every=args.checkpoint_every, preview_every=args.preview_every,
         log_every=args.log_every, progress=not args.quiet)
     result = train_cyclegan(settings, Path(args.domain_a), Path(args.domain_b), out, model_settings=model_settings,

@@ -37,6 +37,7 @@ from ..checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from ..dataset import find_images, random_crop
 from ..device import resolve_device
 from ..tensors import tensor_to_bgr8
+from ..graceful_stop import StopAtStepEnd
 from ..log_window import LogWindow, end_distributed, set_learning_rate
 from ..trainer import Distributed, _progress, _setup_distributed
 from .discriminators import MultiscaleDiscriminator
@@ -210,6 +211,7 @@ def train_cyclegan(settings: CycleGanSettings, domain_a: Path, domain_b: Path, o
     autocast = torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None)
     identity_weight = settings.identity_fraction * settings.cycle_weight
     step, final, warned, finished = start_step, None, set(), False
+    interrupt = StopAtStepEnd(dist_env.world == 1)
     try:
         for a, b in loader:
             step += 1
@@ -242,7 +244,7 @@ def train_cyclegan(settings: CycleGanSettings, domain_a: Path, domain_b: Path, o
             bar.update(1)
             progress, stop = _progress(step, window.started, settings, dist_env, device)
             set_learning_rate([opt_g, opt_d], settings.lr * linear_decay(progress, settings.decay))
-            last = stop or step == settings.steps
+            last = stop or step == settings.steps or interrupt.requested
             if step % settings.log_every == 0 or last:
                 metrics = window.close(step, opt_g.param_groups[0]["lr"])
                 bar.set_postfix(G=f"{metrics['g_total']:.3g}", cycle=f"{metrics['cycle']:.3g}",
@@ -259,8 +261,12 @@ def train_cyclegan(settings: CycleGanSettings, domain_a: Path, domain_b: Path, o
             if stop:
                 bar.write(f"time limit of {settings.time_limit:g} min reached at step {step}; checkpoint saved")
                 break
+            if interrupt.requested:
+                bar.write(f"interrupted at step {step}; checkpoint saved (--resume continues from it)")
+                interrupt.end()
         finished = True
     finally:
+        interrupt.restore()
         bar.close()
         end_distributed(dist_env, finished)
     return final

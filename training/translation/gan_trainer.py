@@ -31,6 +31,7 @@ from ..checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from ..dataset import StepBatches
 from ..device import resolve_device
 from ..tensors import bgr8_to_tensor, resize, tensor_to_bgr8
+from ..graceful_stop import StopAtStepEnd
 from ..log_window import LogWindow, end_distributed, set_learning_rate
 from ..trainer import Distributed, _progress, _setup_distributed
 from .discriminators import MultiscaleDiscriminator
@@ -195,6 +196,7 @@ def train_gan(settings: GanSettings, pairs_root: Path, out: Path, model_settings
                        quiet=not (settings.progress and dist_env.main))
     step, final, finished = start_step, None, False
     autocast = torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None)
+    interrupt = StopAtStepEnd(dist_env.world == 1)
     try:
         for a, b in loader:
             step += 1
@@ -228,7 +230,7 @@ def train_gan(settings: GanSettings, pairs_root: Path, out: Path, model_settings
             bar.update(1)
             progress, stop = _progress(step, window.started, settings, dist_env, device)
             set_learning_rate([opt_g, opt_d], settings.lr * linear_decay(progress, settings.decay))
-            last = stop or step == settings.steps
+            last = stop or step == settings.steps or interrupt.requested
             if step % settings.log_every == 0 or last:
                 metrics = window.close(step, opt_g.param_groups[0]["lr"])
                 bar.set_postfix(G=f"{metrics['g_total']:.3g}", D=f"{0.5 * (metrics['d_real'] + metrics['d_fake']):.3g}",
@@ -240,8 +242,12 @@ def train_gan(settings: GanSettings, pairs_root: Path, out: Path, model_settings
             if stop:
                 bar.write(f"time limit of {settings.time_limit:g} min reached at step {step}; checkpoint saved")
                 break
+            if interrupt.requested:
+                bar.write(f"interrupted at step {step}; checkpoint saved (--resume continues from it)")
+                interrupt.end()
         finished = True
     finally:
+        interrupt.restore()
         bar.close()
         end_distributed(dist_env, finished)
     return final
