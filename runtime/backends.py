@@ -48,10 +48,21 @@ class Backend:
         raise NotImplementedError
 
     def run(self, batch: np.ndarray) -> np.ndarray:
+        """The model on one batch; a model that fails or returns another shape than its input's is a UserError
+        naming the model's reason, not a backend's traceback."""
         self.validate(batch)
         start = time.perf_counter()
-        out = self.infer(batch)
+        try:
+            out = self.infer(batch)
+        except (UserError, MemoryError, KeyboardInterrupt):
+            raise
+        except Exception as error:  # noqa: BLE001 - each backend raises its own types for a graph that fails
+            reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+            raise UserError(f"the model failed on a {tuple(batch.shape)} input: {reason}") from None
         self.last_seconds = time.perf_counter() - start
+        if out.shape != batch.shape or out.dtype != batch.dtype:
+            raise UserError(f"the model returned {out.dtype} {tuple(out.shape)} for a {batch.dtype} "
+                            f"{tuple(batch.shape)} input; a stylecast model returns its input's type and shape")
         return out
 
     def describe(self) -> str:
@@ -75,10 +86,12 @@ class OnnxRuntimeBackend(Backend):
         if provider not in available:
             raise UserError(f"onnxruntime has no {provider} here (available: {', '.join(available)}); for CUDA: "
                             f"{INSTALL['onnxruntime-gpu']}")
+        ort.set_default_logger_severity(4)  # its own log lines (shape merging, a failing node) would surround the
+        # one line stylecast prints for the same failure: the exception carries the message
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or os.cpu_count() or 1
-        options.log_severity_level = 3
+        options.log_severity_level = 4
         if not spin:  # idle threads sleep at once instead of spin-waiting for the next run
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if device == "cuda" and hasattr(ort, "preload_dlls"):

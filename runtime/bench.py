@@ -25,6 +25,7 @@ import numpy as np
 
 from .cuda_driver import device_memory_used
 from .errors import UserError
+from .image_header import MAX_PIXELS
 from .latency import percentile
 
 RESOLUTIONS = {"480p": (480, 640), "720p": (720, 1280), "1080p": (1080, 1920)}
@@ -36,11 +37,12 @@ def parse_resolution(text: str) -> tuple[int, int]:
         return RESOLUTIONS[text]
     try:
         h, w = (int(v) for v in text.lower().split("x"))
-        if h > 0 and w > 0:
+        if h > 0 and w > 0 and h * w <= MAX_PIXELS:
             return h, w
     except ValueError:
         pass
-    raise UserError(f"invalid resolution {text!r}: give HxW or one of {', '.join(RESOLUTIONS)}")
+    raise UserError(f"invalid resolution {text!r}: give HxW (at most {MAX_PIXELS:,} pixels) or one of "
+                    f"{', '.join(RESOLUTIONS)}")
 
 
 @dataclass

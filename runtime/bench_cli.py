@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .errors import UserError
 
@@ -26,11 +27,14 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .bench import bench_one, parse_resolution, plot, to_csv, to_json, to_table
-    from .imageio import write_atomic
+    from .imageio import check_writable_place, write_atomic
     from .models import bundled_names
 
     if args.warmup < 0 or args.runs < 1:
         raise UserError("--warmup must be >= 0 and --runs >= 1")
+    for output in (args.csv, args.plot):  # before minutes of measuring
+        if output:
+            check_writable_place(Path(output))
     models = args.model or bundled_names()
     if not models:
         raise UserError("no bundled models; give --model PATH")

@@ -162,9 +162,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(name: str, argv: list[str]) -> int:
     """One subcommand, inside the error boundary (see the module's docstring)."""
-    if "--verbose" not in argv:  # OpenCV's and its FFmpeg's own warnings around our one-line errors (before cv2 loads)
-        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    if "--verbose" in argv:
+        from . import native_stderr
+
+        native_stderr.show = True
+    else:  # OpenCV's and its FFmpeg's own warnings around our one-line errors (before cv2 loads)
+        os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+        if "cv2" in sys.modules:  # already loaded (stylecast run from another program): tell the module itself
+            sys.modules["cv2"].utils.logging.setLogLevel(0)  # LOG_LEVEL_SILENT
     try:
         module = _load(name)
         parser = OneLineParser(prog=f"stylecast {name}", description=COMMANDS[name].summary,

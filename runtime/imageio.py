@@ -120,17 +120,31 @@ def refuse_overwriting_input(output: Path, inputs: dict[tuple[int, int], Path]) 
 
 
 def check_output_path(path: str | os.PathLike) -> Path:
-    """Validate an output path before any long work starts: a known image extension, a creatable folder."""
+    """Validate an output path before any long work starts: a known image extension, not a device or folder, and a
+    place where a file can be created. Nothing is created here: a run refused later leaves no empty folders."""
     path = Path(path)
     if path.suffix.lower() not in WRITABLE_EXTENSIONS:
         raise UserError(f"{path}: unknown output extension {path.suffix!r}; choose one of "
                         f"{', '.join(WRITABLE_EXTENSIONS)}")
-    refuse_special_output(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"{path.parent}: cannot create output folder ({error.strerror or error})") from None
+    check_writable_place(path)
     return path
+
+
+def check_writable_place(path: Path) -> None:
+    """A UserError when `path` could not be written: it is a device, FIFO or folder, its name is too long, or its
+    nearest existing folder is a file or cannot be written to (for this user)."""
+    refuse_special_output(path)
+    limit = os.pathconf(path.parent if path.parent.exists() else "/", "PC_NAME_MAX") if hasattr(os, "pathconf") \
+        else 255
+    if len(os.fsencode(path.name)) > limit:
+        raise UserError(f"{path}: file name longer than the {limit} bytes this file system allows")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UserError(f"{path}: cannot create it, {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"{path}: cannot write in {folder} (permission denied or read-only)")
 
 
 def encode_image(image: np.ndarray, extension: str, quality: int = 95) -> bytes:

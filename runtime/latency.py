@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from collections import defaultdict
 
 STAGES = ("capture_wait", "preprocess", "inference", "track", "postprocess", "stabilize", "output", "end_to_end")
@@ -19,11 +20,27 @@ def percentile(samples: list[float], q: float) -> float:
 
 
 class LatencyLog:
+    """Samples per stage in bounded memory: every sample up to CAPACITY, then a uniform random sample of CAPACITY
+    of them (reservoir sampling), so a live session of hours does not grow; the mean stays exact."""
+
+    CAPACITY = 20_000  # per stage: 11 minutes of 30 fps kept exactly
+
     def __init__(self):
         self.samples: dict[str, list[float]] = defaultdict(list)
+        self.counts: dict[str, int] = defaultdict(int)
+        self.sums: dict[str, float] = defaultdict(float)
+        self._random = random.Random(0)
 
     def add(self, stage: str, seconds: float) -> None:
-        self.samples[stage].append(seconds)
+        self.counts[stage] += 1
+        self.sums[stage] += seconds
+        samples = self.samples[stage]
+        if len(samples) < self.CAPACITY:
+            samples.append(seconds)
+        else:
+            slot = self._random.randrange(self.counts[stage])
+            if slot < self.CAPACITY:
+                samples[slot] = seconds
 
     def report(self) -> dict:
         """{stage: {"p50_ms", "p95_ms", "mean_ms"}} for every stage with samples, in STAGES order."""
@@ -32,7 +49,7 @@ class LatencyLog:
             values = self.samples[stage]
             out[stage] = {"p50_ms": round(percentile(values, 50) * 1e3, 3),
                           "p95_ms": round(percentile(values, 95) * 1e3, 3),
-                          "mean_ms": round(sum(values) / len(values) * 1e3, 3)}
+                          "mean_ms": round(self.sums[stage] / self.counts[stage] * 1e3, 3)}
         return out
 
 

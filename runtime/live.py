@@ -25,23 +25,26 @@ import numpy as np
 from .allocator import keep_freed_memory
 from .errors import UserError
 from .latency import LatencyLog, finish_frame, start_frame
-from .video_writer import open_writer
+from .native_stderr import quiet_native_stderr
+from .video import MIN_FRAME_SIDE
+from .video_writer import VideoFile
 
 RECONNECT_ATTEMPTS = 5
 
 
 def open_source(source: str) -> tuple[cv2.VideoCapture, str]:
     """(capture, kind) with kind one of camera, file, url, gstreamer; a missing source is a UserError."""
-    if source.isdigit():
-        capture, kind = cv2.VideoCapture(int(source)), "camera"
-    elif "!" in source:
-        capture, kind = cv2.VideoCapture(source, cv2.CAP_GSTREAMER), "gstreamer"
-    elif "://" in source:
-        capture, kind = cv2.VideoCapture(source), "url"
-    else:
-        if not Path(source).is_file():
-            raise UserError(f"{source}: no such file (give a camera index, a file, a URL or a GStreamer pipeline)")
-        capture, kind = cv2.VideoCapture(source), "file"
+    if not source.isdigit() and "!" not in source and "://" not in source and not Path(source).is_file():
+        raise UserError(f"{source}: no such file (give a camera index, a file, a URL or a GStreamer pipeline)")
+    with quiet_native_stderr():
+        if source.isdigit():
+            capture, kind = cv2.VideoCapture(int(source)), "camera"
+        elif "!" in source:
+            capture, kind = cv2.VideoCapture(source, cv2.CAP_GSTREAMER), "gstreamer"
+        elif "://" in source:
+            capture, kind = cv2.VideoCapture(source), "url"
+        else:
+            capture, kind = cv2.VideoCapture(source), "file"
     if not capture.isOpened():
         what = {"camera": f"camera {source} is not available (is it connected, and free?)",
                 "gstreamer": "this GStreamer pipeline does not open (is OpenCV built with GStreamer?)",
@@ -61,10 +64,12 @@ def check_display() -> None:
 class LatestFrame(threading.Thread):
     """Reads frames continuously and keeps only the newest one."""
 
-    def __init__(self, source: str, pace: bool = True, drop_frames: bool = False):
+    def __init__(self, source: str, pace: bool = True, drop_frames: bool = False, loop: bool = False):
         super().__init__(daemon=True)
         self.source = source
         self.capture, self.kind = open_source(source)
+        self.loop = loop and self.kind == "file"
+        self.passes = 1
         self.wait_for_reader = self.kind == "file" and not drop_frames  # a file has no frames to lose
         fps = self.capture.get(cv2.CAP_PROP_FPS)
         self.interval = 1.0 / fps if pace and self.kind == "file" and fps and fps > 0 else 0.0
@@ -79,9 +84,15 @@ class LatestFrame(threading.Thread):
 
     def run(self):
         next_due = time.perf_counter()
-        failures = 0
+        failures = read_this_pass = 0
         while not self.stopping.is_set():
             ok, frame = self.capture.read()
+            if not ok and self.loop and read_this_pass:  # replay from the start (reopened: seeking is inexact)
+                self.capture.release()
+                self.capture, _ = open_source(self.source)
+                self.passes += 1
+                read_this_pass = 0
+                continue
             if not ok:
                 if self.kind == "url" and failures < RECONNECT_ATTEMPTS:
                     failures += 1
@@ -95,6 +106,7 @@ class LatestFrame(threading.Thread):
                     self.error = f"{self.source}: stream lost after {RECONNECT_ATTEMPTS} reconnect attempts"
                 break
             failures = 0
+            read_this_pass += 1
             if frame is None or frame.ndim != 3 or frame.size == 0:
                 self.corrupt += 1
                 continue
@@ -143,13 +155,14 @@ class LiveReport:
     seconds: float = 0.0
     source: str = ""
     ended_by: str = ""
+    passes: int = 1  # times a file source was played (--loop)
     latency: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"frames": self.frames, "dropped_frames": self.dropped_frames, "corrupt_frames": self.corrupt_frames,
                 "fps": round(self.frames / self.seconds, 3) if self.seconds else 0.0,
-                "seconds": round(self.seconds, 3), "source": self.source, "ended_by": self.ended_by,
-                "latency": self.latency}
+                "seconds": round(self.seconds, 3), "source": self.source, "passes": self.passes,
+                "ended_by": self.ended_by, "latency": self.latency}
 
 
 class Sink:
@@ -202,13 +215,12 @@ class Sink:
                     sys.stdout.buffer.flush()
                 if self.record_path != self.recording_to:  # the 'r' key started, stopped or restarted recording
                     if self.recorder is not None:
-                        self.recorder.close()
+                        self.recorder.finish()
                         self.recorder = None
                     self.recording_to = self.record_path
                 if self.record_path:
                     if self.recorder is None:
-                        h, w = frame.shape[:2]
-                        self.recorder = open_writer(Path(self.record_path), (w, h), self.fps)
+                        self.recorder = VideoFile(Path(self.record_path), self.fps)
                     self.recorder.write(frame)
                 if self.virtual:
                     if self.camera is None:
@@ -225,11 +237,16 @@ class Sink:
         except BaseException as error:  # noqa: BLE001 - reported by the main loop
             self.error = error
 
-    def close(self):
+    def close(self, keep: bool = True):
+        """Stop the thread; a recording is finished and moved into place when `keep` (the run ended as asked: by
+        its frame count, the source's end, q, Ctrl-C or SIGTERM) and nothing went wrong here, else removed."""
         self.queue.put(None)
         self.thread.join()
         if self.recorder is not None:
-            self.recorder.close()
+            if keep and self.error is None:
+                self.recorder.finish()
+            else:
+                self.recorder.discard()
         if self.camera is not None:
             self.camera.close()
         if self.window:
@@ -275,11 +292,12 @@ class Controls:
 
 def run_live(stylizers: list, source: str, frames: int | None = None, window: bool = True, stdout: bool = False,
              record: str | None = None, virtual_camera: bool = False, pace: bool = True,
-             frame_filter=None, drop_frames: bool = False) -> LiveReport:
+             frame_filter=None, drop_frames: bool = False, loop: bool = False) -> LiveReport:
     """The live loop over one or more models (keys: see Controls)."""
     keep_freed_memory()
     log = LatencyLog()
-    grabber = LatestFrame(source, pace=pace, drop_frames=drop_frames)  # a missing source fails here, before output
+    # a missing source fails here, before any output
+    grabber = LatestFrame(source, pace=pace, drop_frames=drop_frames, loop=loop)
     source_fps = grabber.capture.get(cv2.CAP_PROP_FPS)
     sink = Sink(stdout=stdout, record=record, window=window, virtual_camera=virtual_camera, log=log,
                 fps=source_fps if source_fps and 1 <= source_fps <= 240 else 30.0)
@@ -300,6 +318,7 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
 
     grabber.start()
     start = time.perf_counter()
+    failed = False
     try:
         while frames is None or report.frames < frames:
             t = time.perf_counter()
@@ -308,6 +327,9 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
                 report.ended_by = grabber.error or "source ended"
                 break
             frame, captured = item
+            if report.frames == 0 and min(frame.shape[:2]) < MIN_FRAME_SIDE:
+                raise UserError(f"{source}: frames of {frame.shape[1]}x{frame.shape[0]} are below the "
+                                f"{MIN_FRAME_SIDE} px a side that stylisation and its optical flow need")
             log.add("capture_wait", time.perf_counter() - t)
             stylizer = stylizers[controls.current]
             pending = start_frame(stylizer, frame, log, frame_filter)
@@ -324,12 +346,19 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
             switched = controls.current != model_before_keys  # the stabiliser must not blend two models' frames
         else:
             report.ended_by = f"{frames} frames"
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: an ending the user asked for, the recording is kept
+        raise
+    except BaseException:
+        failed = True
+        raise
     finally:
         grabber.stop()
-        sink.close()
+        sink.close(keep=not failed)
         grabber.join(timeout=5)
+    if sink.error is not None:  # the output failed on one of the last frames
+        raise sink.error
     report.seconds = time.perf_counter() - start
-    report.dropped_frames, report.corrupt_frames = grabber.dropped, grabber.corrupt
+    report.dropped_frames, report.corrupt_frames, report.passes = grabber.dropped, grabber.corrupt, grabber.passes
     report.latency = log.report()
     if grabber.error and report.frames == 0:
         raise UserError(grabber.error)

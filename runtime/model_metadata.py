@@ -48,7 +48,10 @@ class ModelMetadata:
         if props.get(PREFIX + "format") != FORMAT:
             raise UserError(f"{source}: not a stylecast model (no stylecast metadata); export it with "
                             f"'stylecast export CHECKPOINT --out MODEL.onnx'")
-        version = int(props.get(PREFIX + "format_version", "0"))
+        try:
+            version = int(props.get(PREFIX + "format_version", "0"))
+        except ValueError:
+            raise UserError(f"{source}: its stylecast metadata's format_version is not a number") from None
         if version > FORMAT_VERSION:
             raise UserError(f"{source}: model format version {version} is newer than this stylecast reads "
                             f"({FORMAT_VERSION}); upgrade stylecast")
@@ -57,7 +60,16 @@ class ModelMetadata:
             raw = props.get(PREFIX + key)
             if raw is None:
                 continue
-            values[key] = raw if typ == "str" else json.loads(raw)
+            try:
+                values[key] = raw if typ == "str" else json.loads(raw)
+            except ValueError:
+                raise UserError(f"{source}: its stylecast metadata's {key} is not valid JSON") from None
+        kinds = {"str": str, "dict": dict, "list": list, "int": int, "float": (int, float)}
+        for key, value in values.items():
+            kind = kinds.get(cls.__annotations__[key])
+            if kind is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+                raise UserError(f"{source}: its stylecast metadata's {key} should be a {cls.__annotations__[key]}, "
+                                f"not {type(value).__name__}")
         try:
             meta = cls(**values)
         except TypeError as error:

@@ -36,7 +36,9 @@ def read_model_metadata(path: Path) -> ModelMetadata:
 
 def resolve_model(spec: str | None) -> ModelFile:
     """A bundled model name, or a path to an .onnx / .plan file."""
-    spec = spec or DEFAULT_MODEL
+    spec = DEFAULT_MODEL if spec is None else spec
+    if not spec.strip():
+        raise UserError(f"empty model name; bundled models: {', '.join(bundled_names())}")
     path = Path(spec)
     if path.suffix in (".onnx", ".plan"):
         if not path.is_file():

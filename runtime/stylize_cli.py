@@ -12,7 +12,7 @@ from pathlib import Path
 from .backends import BACKENDS
 from .errors import UserError
 from .image_header import MAX_PIXELS
-from .imageio import image_files
+from .imageio import WRITABLE_EXTENSIONS, image_files
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 
@@ -85,6 +85,9 @@ def _jobs(args: argparse.Namespace, model_name: str) -> list[tuple[Path | None, 
             raise UserError(f"{path}: no such file or folder")
     out = Path(args.out) if args.out else None
     single = len(files) == 1 and not Path(args.inputs[0]).is_dir()
+    if out is not None and not single and out.suffix.lower() in WRITABLE_EXTENSIONS and not out.is_dir():
+        raise UserError(f"{out}: several inputs are written into a folder, and this names an image file; give a "
+                        "folder for --out")
     jobs = []
     for path, root in files:
         suffix = f".{args.format}" if args.format else (path.suffix.lower() if path.suffix.lower() in

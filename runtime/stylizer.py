@@ -7,6 +7,7 @@ Each stage is timed, because users of a real-time tool measure latency and need 
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -56,6 +57,8 @@ class StylizeOptions:
             raise UserError(f"scale must be in (0, 1], got {self.scale}")
         if self.max_size is not None and self.max_size < 1:
             raise UserError("max-size must be at least 1")
+        if self.tile_overlap < 0:
+            raise UserError(f"tile-overlap must not be negative, got {self.tile_overlap}")
         if self.tile is not None and not (self.tile >= 16 and 0 <= self.tile_overlap <= self.tile // 2):
             raise UserError(f"tile must be at least 16 and its overlap between 0 and half of it, got tile "
                             f"{self.tile}, overlap {self.tile_overlap}")
@@ -84,6 +87,9 @@ class Stylizer:
     spin: bool = True  # False in pipelines whose other threads need the cores (see open_backend)
 
     def __post_init__(self):
+        limit = max(64, 4 * (os.cpu_count() or 1))
+        if self.threads is not None and not 1 <= self.threads <= limit:
+            raise UserError(f"--threads must be between 1 and {limit} (4 per core here), got {self.threads}")
         self.model_file: ModelFile = resolve_model(self.model)
         self.runner: Backend = open_backend(self.model_file.path, self.model_file.meta, self.backend, self.device,
                                             self.threads, self.spin)

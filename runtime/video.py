@@ -9,10 +9,7 @@ source's audio through the FFmpeg that imageio-ffmpeg ships, or OpenCV's writer 
 
 from __future__ import annotations
 
-import os
 import queue
-import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,9 +19,11 @@ import cv2
 
 from .allocator import keep_freed_memory
 from .errors import UserError
+from .native_stderr import quiet_native_stderr
 from .latency import LatencyLog, finish_frame, start_frame
 from .progress import progress_bar
-from .video_writer import DEFAULT_CRF, check_video_extension, open_writer
+from .imageio import file_identity
+from .video_writer import DEFAULT_CRF, VideoFile, check_video_output
 
 _END = object()
 MIN_FRAME_SIDE = 16  # below this the stabiliser's flow pyramid has no levels (a 1x1 video used to hang)
@@ -50,10 +49,11 @@ def open_video(path: str | Path) -> cv2.VideoCapture:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such video file")
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise UserError(f"{path}: not a video OpenCV can decode")
-    ok, frame = capture.read()
+    with quiet_native_stderr():
+        capture = cv2.VideoCapture(str(path))
+        if not capture.isOpened():
+            raise UserError(f"{path}: not a video OpenCV can decode")
+        ok, frame = capture.read()
     if not ok or frame is None:
         raise UserError(f"{path}: no decodable frames")
     if min(frame.shape[:2]) < MIN_FRAME_SIDE:
@@ -68,16 +68,14 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
     """Stylise every frame of `source` into `out`; `frame_filter(input, stylised) -> frame` may post-process
     (the temporal stabiliser plugs in here). `crf` and `encoder` as in video_writer.open_writer."""
     source, out = Path(source), Path(out)
-    check_video_extension(out)
-    if out.resolve() == source.resolve():
+    check_video_output(out)
+    if file_identity(out) is not None and file_identity(out) == file_identity(source):
         raise UserError(f"{out}: the output would overwrite the input")
     capture = open_video(source)
     keep_freed_memory()
     fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    partial = tmp_dir / f"video{out.suffix}"
+    video_file = VideoFile(out, fps, crf, source, encoder)
     report, log = VideoReport(), LatencyLog()
     decoded: queue.Queue = queue.Queue(maxsize=8)
     encoded: queue.Queue = queue.Queue(maxsize=8)
@@ -109,8 +107,6 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
         finally:
             put(decoded, _END)
 
-    writer_box: dict = {}
-
     def encode():
         try:
             while True:
@@ -120,10 +116,7 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
                 pending, started = item
                 frame = finish_frame(stylizer, pending, log, frame_filter)  # overlaps the next frame's network
                 t = time.perf_counter()
-                if "writer" not in writer_box:
-                    h, w = frame.shape[:2]
-                    writer_box["writer"] = open_writer(partial, (w, h), fps, crf, source, encoder)
-                writer_box["writer"].write(frame)
+                video_file.write(frame)
                 now = time.perf_counter()
                 log.add("output", now - t)
                 log.add("end_to_end", now - started)
@@ -166,20 +159,15 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
             threads[0].join()
             bar.close()
             capture.release()
-        writer = writer_box.get("writer")
         if errors:
             raise errors[0]
         if report.frames == 0:
             raise UserError(f"{source}: no frames could be decoded")
-        writer.close()
-        writer_box["closed"] = True
+        info = video_file.finish()
         report.seconds = time.perf_counter() - start
-        report.codec, report.audio, report.note = writer.info.codec, writer.info.audio, writer.info.note
-        os.replace(partial, out)
+        report.codec, report.audio, report.note = info.codec, info.audio, info.note
     finally:
-        if writer_box.get("writer") is not None and not writer_box.get("closed"):
-            writer_box["writer"].abort()
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        video_file.discard()
     if total and report.frames + report.corrupt_frames < total:
         report.note = (f"{report.note}; " if report.note else "") + (
             f"the stream ended after {report.frames + report.corrupt_frames} of the {total} frames it declares")

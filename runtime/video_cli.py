@@ -30,6 +30,8 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
                             "(needs pyvirtualcam)")
         parser.add_argument("--no-pace", action="store_true",
                             help="read file sources as fast as possible instead of at their frame rate")
+        parser.add_argument("--loop", action="store_true", help="replay a file source from its start when it ends "
+                            "(a kiosk, a soak test); stop with --frames, q or Ctrl-C")
         parser.add_argument("--drop-frames", action="store_true", help="treat a file source like a camera: keep "
                             "only the newest frame when the network falls behind (cameras and streams always do)")
     parser.add_argument("--stabilize", action="store_true",
@@ -43,9 +45,9 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.command == "video":
         from .video import open_video, stylise_video
-        from .video_writer import check_video_extension
+        from .video_writer import check_video_output
 
-        check_video_extension(Path(args.out))  # fail before any work, and before any other output
+        check_video_output(Path(args.out))  # fail before any work, and before any other output
         if not 0 <= args.crf <= 51:
             raise UserError(f"--crf must be between 0 and 51, got {args.crf}")
         open_video(args.input).release()
@@ -54,9 +56,21 @@ def run(args: argparse.Namespace) -> int:
 
         if args.frames is not None and args.frames < 1:
             raise UserError("--frames must be at least 1")
+        if args.output not in (None, "-"):
+            from .imageio import file_identity
+            from .video_writer import check_video_output
+
+            check_video_output(Path(args.output))
+            identity = file_identity(Path(args.output))
+            if identity is not None and identity == file_identity(Path(args.source)):
+                raise UserError(f"{args.output}: is the source; choose another --output (the source is never "
+                                "overwritten)")
         if not args.no_window:
             check_display()
-        open_source(args.source)[0].release()  # a missing camera or file fails before any other output
+        capture, kind = open_source(args.source)  # a missing camera or file fails before any other output
+        capture.release()
+        if args.loop and kind != "file":
+            raise UserError(f"--loop replays video files; {args.source} is a {kind}")
     if args.command == "live":
         from .models import DEFAULT_MODEL, bundled_names
 
@@ -88,11 +102,10 @@ def run(args: argparse.Namespace) -> int:
         if args.output == "-" and args.json:
             raise UserError("--output - writes frames to stdout; --json cannot share it")
         record = args.output if args.output not in (None, "-") else None
-        if record and Path(record).suffix.lower() not in (".mp4", ".avi"):
-            raise UserError(f"{record}: record to .mp4 or .avi")
         report = run_live(stylizers, args.source, frames=args.frames, window=not args.no_window,
                           stdout=args.output == "-", record=record, virtual_camera=args.virtual_camera,
-                          pace=not args.no_pace, frame_filter=frame_filter, drop_frames=args.drop_frames).to_dict()
+                          pace=not args.no_pace, frame_filter=frame_filter, drop_frames=args.drop_frames,
+                          loop=args.loop).to_dict()
         report.update(model=stylizer.name, models=[s.name for s in stylizers], backend=stylizer.runner.describe())
     if frame_filter is not None:
         report["stabilizer_resets"] = frame_filter.resets

@@ -6,10 +6,16 @@ every browser plays, and it takes the source's audio in the same pass. Frames re
 
 Odd frame sizes: browsers' H.264 (4:2:0) needs even sides, so an odd-sized video is encoded in 4:4:4 at its exact
 size and the writer says so (some browsers do not play 4:4:4); nothing is padded or cropped.
+
+Every video (`video`'s output, `live`'s recording) is written into a hidden temporary folder beside its target and
+renamed into place only once the encoder has finished it (VideoFile): a failed run leaves nothing behind, and an
+existing file of the same name is either kept whole or replaced whole.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +25,7 @@ import cv2
 import numpy as np
 
 from .errors import UserError
+from .imageio import check_writable_place
 
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".avi")
 OPENCV_FOURCC = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "mp4v", ".mov": "mp4v"}
@@ -132,17 +139,58 @@ class OpenCVWriter:
         self._writer.release()
 
 
-def check_video_extension(path: Path) -> None:
+def check_video_output(path: Path) -> None:
+    """Before any work: a known video extension and a place where the file can be created."""
     if path.suffix.lower() not in VIDEO_EXTENSIONS:
         raise UserError(f"{path}: unknown video extension {path.suffix!r}; choose one of "
                         f"{', '.join(VIDEO_EXTENSIONS)}")
+    check_writable_place(path)
+
+
+class VideoFile:
+    """A video that appears at `out` only when complete: frames go to an encoder writing into a hidden temporary
+    folder beside `out` (opened at the first frame, which gives the size); `finish()` closes the encoder and renames
+    the file into place; `discard()` (safe after finish) stops the encoder and removes the folder."""
+
+    def __init__(self, out: Path, fps: float, crf: int = DEFAULT_CRF, audio_from: Path | None = None,
+                 encoder: str = "auto"):
+        check_video_output(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.out, self.fps, self.crf, self.audio_from, self.encoder = out, fps, crf, audio_from, encoder
+        self.tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        self.partial = self.tmp_dir / f"video{out.suffix}"
+        self.writer = None
+        self.finished = False
+
+    def write(self, frame: np.ndarray) -> None:
+        if self.writer is None:
+            h, w = frame.shape[:2]
+            self.writer = open_writer(self.partial, (w, h), self.fps, self.crf, self.audio_from, self.encoder)
+        self.writer.write(frame)
+
+    def finish(self) -> WriterInfo | None:
+        """Close the encoder and move the file into place; the writer's info, or None when no frame came."""
+        try:
+            if self.writer is None:
+                return None
+            self.writer.close()
+            os.replace(self.partial, self.out)
+            self.finished = True
+            return self.writer.info
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        if self.writer is not None and not self.finished:
+            self.writer.abort()
+            self.finished = True
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
 
 
 def open_writer(path: Path, size: tuple[int, int], fps: float, crf: int = DEFAULT_CRF,
                 audio_from: Path | None = None, encoder: str = "auto"):
     """A writer for `path` (a temporary name; the caller renames it into place). `encoder`: auto (FFmpeg when
     installed, else OpenCV), ffmpeg (an error when missing) or opencv."""
-    check_video_extension(path)
     ffmpeg = ffmpeg_executable() if encoder in ("auto", "ffmpeg") else None
     if ffmpeg is None and encoder == "ffmpeg":
         raise UserError("--encoder ffmpeg needs FFmpeg: pip install imageio-ffmpeg")

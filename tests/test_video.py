@@ -39,6 +39,21 @@ def test_percentiles_on_known_samples():
     assert percentile([3.0], 95) == 3.0
 
 
+def test_latency_log_keeps_bounded_memory_and_exact_means():
+    """100,000 samples of 1..1000 ms in a shuffled order: the log holds CAPACITY of them, the mean is exact and the
+    percentiles of the reservoir land within 2% of the true ones (500.5 and 950.05 ms)."""
+    from stylecast.runtime.latency import LatencyLog
+
+    values = np.random.default_rng(0).permutation(np.repeat(np.arange(1, 1001) / 1e3, 100))
+    log = LatencyLog()
+    for value in values:
+        log.add("inference", float(value))
+    assert len(log.samples["inference"]) == LatencyLog.CAPACITY < len(values)
+    report = log.report()["inference"]
+    assert report["mean_ms"] == pytest.approx(500.5, abs=1e-3)
+    assert report["p50_ms"] == pytest.approx(500.5, rel=0.02) and report["p95_ms"] == pytest.approx(950.05, rel=0.02)
+
+
 def test_video_file_end_to_end(capsys, tmp_path, model_path):  # noqa: F811
     clip = write_clip(tmp_path / "in.avi", frames=12, size=(37, 53))
     out = tmp_path / "styled.avi"
@@ -92,6 +107,12 @@ def test_live_headless_on_a_file_source(capsys, tmp_path, model_path):  # noqa: 
     report = json.loads(capsys.readouterr().out)
     assert report["ended_by"] == "source ended"
     assert report["frames"] + report["dropped_frames"] == 20
+    # --loop replays the file: 50 frames of a 20-frame clip are its third pass, none dropped
+    assert main(["live", "--source", str(clip), "--model", str(model_path), "--no-window", "--frames", "50",
+                 "--json", "--no-pace", "--loop"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["frames"], report["passes"], report["dropped_frames"]) == (50, 3, 0)
+    assert main(["live", "--source", "0", "--model", str(model_path), "--no-window", "--loop"]) == 2
 
 
 def test_live_raw_frames_to_stdout_equal_the_serial_stylisation(tmp_path, model_path):  # noqa: F811

@@ -3,7 +3,9 @@ config dataclass. Rebuilding a model needs only (name, config dict)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import MISSING, asdict, fields
+
+import torch
 from typing import NamedTuple
 
 from stylecast.runtime.errors import UserError
@@ -41,7 +43,31 @@ def build_model(arch: str, config: dict | None = None) -> Generator:
     unknown = sorted(set(config) - known)
     if unknown:
         raise UserError(f"{arch} has no setting {unknown[0]!r}; its settings: {', '.join(sorted(known))}")
-    return spec.model(spec.config(**config))
+    for f in fields(spec.config):  # a setting of the wrong type (width=abc) fails here, not deep in a layer
+        value = config.get(f.name)
+        expected = type(f.default) if f.default is not MISSING and f.default is not None else None
+        if value is not None and expected in (int, float, bool) and not (
+                isinstance(value, expected) or (expected is float and isinstance(value, int))) or \
+                isinstance(value, bool) and expected in (int, float):
+            raise UserError(f"{arch} setting {f.name} must be {expected.__name__}, got {value!r}")
+    try:
+        return spec.model(spec.config(**config))
+    except (ValueError, TypeError, RuntimeError, ZeroDivisionError) as error:
+        raise UserError(f"{arch}: settings {config} do not make a model ({error})") from None
+
+
+def check_input_size(net: torch.nn.Module, size: int, channels: int = 3, what: str = "generator") -> None:
+    """A UserError when `net` cannot take size x size training crops (more halvings than the crop has pixels, or
+    instance norm over a 1x1 map), found by one forward of zeros before any folder or file is made."""
+    was_training = net.training
+    try:
+        with torch.no_grad():
+            net.train()(torch.zeros(1, channels, size, size))
+    except (RuntimeError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0][:120]
+        raise UserError(f"--size {size} is too small for the {what} ({reason})") from None
+    finally:
+        net.train(was_training)
 
 
 def model_config(model: Generator) -> dict:

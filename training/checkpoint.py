@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from pathlib import Path
 
 import torch
@@ -35,7 +36,9 @@ def load_checkpoint(path: str | Path) -> dict:
     if not path.is_file():
         raise UserError(f"{path}: no such checkpoint")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # e.g. on a pickle's protocol: the one-line error below says what matters
+            warnings.simplefilter("ignore")
+            data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - any unpickling failure is a bad file to the user
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UserError(f"{path}: not a loadable stylecast checkpoint ({first_line[:200]})") from None
@@ -47,9 +50,21 @@ def load_checkpoint(path: str | Path) -> dict:
     return data
 
 
-def model_from_checkpoint(data: dict) -> torch.nn.Module:
-    model = build_model(data["arch"], data["model_config"])
-    model.load_state_dict(data["model"])
+def model_from_checkpoint(data: dict, source: str = "checkpoint") -> torch.nn.Module:
+    """The checkpoint's model in eval mode; a UserError when its weights do not fit its architecture or hold NaN or
+    infinity (a model that would train nothing, or export as NaN images that pass parity as 'PSNR inf')."""
+    try:
+        model = build_model(data["arch"], data["model_config"])
+        model.load_state_dict(data["model"])
+    except KeyError as error:
+        raise UserError(f"{source}: not a complete stylecast checkpoint (no {error})") from None
+    except (RuntimeError, TypeError, AttributeError) as error:
+        reason = str(error).strip().splitlines()[0][:160]
+        raise UserError(f"{source}: its weights do not fit its {data.get('arch')} architecture ({reason})") from None
+    broken = [name for name, tensor in model.state_dict().items()
+              if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if broken:
+        raise UserError(f"{source}: {len(broken)} weight tensor(s) hold NaN or infinity (first: {broken[0]})")
     return model.eval()
 
 

@@ -48,6 +48,10 @@ class OptimizeSettings:
             raise UserError("steps must be at least 1")
         if self.scales < 1:
             raise UserError("scales must be at least 1")
+        if self.seed < 0 or self.snapshot_every < 0:
+            raise UserError("seed and snapshot-every must not be negative")
+        if self.lr is not None and not self.lr > 0:
+            raise UserError(f"lr must be positive, got {self.lr}")
 
 
 @dataclass

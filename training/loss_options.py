@@ -11,7 +11,10 @@ GATYS_STYLE_LAYERS = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
 
 
 def layer_list(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+    layers = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not layers:
+        raise argparse.ArgumentTypeError("give at least one layer, e.g. relu4_2")
+    return layers
 
 
 def float_list(text: str) -> tuple[float, ...]:

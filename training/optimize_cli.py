@@ -19,20 +19,26 @@ OPTIMIZERS = ("lbfgs", "adam")  # kept in step with gatys.py without importing t
 INITS = ("content", "style", "noise")
 
 
+MIN_SIDE, MAX_SIDE = 16, 8192  # the loss network halves an image four times; beyond 8192 no memory suffices
+
+
 def parse_size(text: str) -> tuple[int | None, int | None]:
     """'512' (longest side) or 'WxH' (exact) -> (longest, None) or (width, height)."""
     try:
-        if "x" in text.lower():
-            width, height = (int(part) for part in text.lower().split("x"))
-            if width < 1 or height < 1:
-                raise ValueError
-            return width, height
-        longest = int(text)
-        if longest < 1:
-            raise ValueError
-        return longest, None
+        sides = [int(part) for part in text.lower().split("x")] if "x" in text.lower() else [int(text)]
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid size {text!r}: give N (longest side) or WxH") from None
+    if len(sides) > 2 or not all(MIN_SIDE <= side <= MAX_SIDE for side in sides):
+        raise argparse.ArgumentTypeError(f"invalid size {text!r}: give N or WxH, each side from {MIN_SIDE} to "
+                                         f"{MAX_SIDE} px")
+    return (sides[0], sides[1]) if len(sides) == 2 else (sides[0], None)
+
+
+def style_side(text: str) -> int:
+    side = parse_size(text)
+    if side[1] is not None:
+        raise argparse.ArgumentTypeError(f"invalid style size {text!r}: give N, the longest side")
+    return side[0]
 
 
 def configure(parser: argparse.ArgumentParser, command: str) -> None:
@@ -47,7 +53,7 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     io.add_argument("--out", required=True, help="output image (.png, .jpg, .webp, ...)")
     io.add_argument("--size", type=parse_size, default=parse_size("256" if texture else "512"),
                     help="output size: N for the longest side (content's aspect ratio) or WxH")
-    io.add_argument("--style-size", type=int, metavar="N",
+    io.add_argument("--style-size", type=style_side, metavar="N",
                     help="longest side of the style images (default: same pixel count as the output)")
 
     opt = parser.add_argument_group("optimisation")
@@ -82,12 +88,18 @@ def _output_size(args: argparse.Namespace, height: int, width: int) -> tuple[int
 
 
 def run(args: argparse.Namespace) -> int:
-    from stylecast.runtime.imageio import check_output_path, read_image, write_image
+    from stylecast.runtime.imageio import (check_output_path, file_identity, read_image, refuse_overwriting_input,
+                                           write_image)
 
     texture = args.command == "texture"
     out = check_output_path(args.out)
-    content = None if texture else read_image(args.content)
+    if args.snapshot_every < 0:
+        raise UserError("--snapshot-every must not be negative (0: no snapshots)")
     style_paths = args.style or [str(SAMPLE_STYLE)]
+    inputs = {identity: Path(path) for path in [*style_paths, *([] if texture else [args.content])]
+              if (identity := file_identity(Path(path))) is not None}
+    refuse_overwriting_input(out, inputs)
+    content = None if texture else read_image(args.content)
     styles = [read_image(path) for path in style_paths]
     if args.style_blend is not None and len(args.style_blend) != len(styles):
         raise UserError(f"--style-blend has {len(args.style_blend)} weights for {len(styles)} --style images")

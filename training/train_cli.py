@@ -95,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.resume:
         raise UserError(f"{out} exists; pass --resume to continue it or choose another --out")
+    from stylecast.runtime.imageio import check_writable_place
+
+    check_writable_place(out)
     if args.init and args.resume:
         raise UserError("choose one of --init (new training from another model's weights) and --resume")
 

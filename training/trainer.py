@@ -29,7 +29,7 @@ from stylecast.runtime.progress import progress_bar
 from stylecast.runtime.imageio import read_image, write_image
 from stylecast.runtime.samples import SAMPLE_CONTENT
 
-from .architectures import build_model, model_config
+from .architectures import build_model, check_input_size, model_config
 from .checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from .dataset import CropDataset, StepBatches, find_images
 from .device import resolve_device
@@ -71,6 +71,10 @@ class TrainSettings:
         for name in ("steps", "batch_size", "size", "style_size", "checkpoint_every", "preview_every", "log_every"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name.replace('_', '-')} must be at least 1")
+        if self.seed < 0 or self.workers < 0:
+            raise UserError("seed and workers must not be negative")
+        if min(self.size, self.style_size) < 16:
+            raise UserError("size and style-size must be at least 16 px (the loss network halves them four times)")
         if self.time_limit is not None and self.time_limit <= 0:
             raise UserError("time-limit must be positive (minutes)")
         if not 0 <= self.lr_decay <= 1:
@@ -152,6 +156,7 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
     amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda and settings.amp \
         else None
     memory_format = torch.channels_last if cuda else torch.contiguous_format
+    check_input_size(model, settings.size)
     model = model.to(device, memory_format=memory_format).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     if state is not None and "optimizer" in state:
@@ -225,7 +230,8 @@ def train(settings: TrainSettings, loss_config: LossConfig, styles: Sequence[Pat
             scaler.step(optimizer)
             scaler.update()
             if not torch.isfinite(total):
-                raise UserError(f"training diverged at step {step} (loss {float(total)}); lower --lr or the weights")
+                raise UserError(f"training diverged at step {step} (loss {float(total.detach())}); lower --lr or the "
+                                "weights")
             window.add([total, terms.content, terms.style, terms.tv, terms.histogram, terms.stats, consistency,
                         saturated])
             bar.update(1)

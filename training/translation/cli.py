@@ -94,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.resume:
         raise UserError(f"{out} exists; pass --resume to continue it or choose another --out")
+    from stylecast.runtime.imageio import check_writable_place
+
+    check_writable_place(out)
     cyclegan = args.method == "cyclegan"
     if cyclegan and (not args.domain_a or not args.domain_b or args.pairs):
         raise UserError("--method cyclegan takes --domain-a and --domain-b (two unpaired folders), not --pairs")

@@ -32,7 +32,7 @@ from stylecast.runtime.errors import UserError
 from stylecast.runtime.imageio import read_image, write_image
 from stylecast.runtime.progress import progress_bar
 
-from ..architectures import build_model, model_config
+from ..architectures import build_model, check_input_size, model_config
 from ..checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from ..dataset import find_images, random_crop
 from ..device import resolve_device
@@ -158,6 +158,8 @@ def train_cyclegan(settings: CycleGanSettings, domain_a: Path, domain_b: Path, o
     if start_step >= settings.steps:
         raise UserError(f"{out} is already at step {start_step}; ask for more --steps to continue")
     d_a, d_b = (MultiscaleDiscriminator(3, settings.d_width, settings.d_layers, 1) for _ in range(2))
+    check_input_size(g_ab, settings.size)
+    check_input_size(d_b, settings.size, 3, f"{settings.d_layers}-layer discriminator")
     if state is not None and "discriminator" in state:
         d_b.load_state_dict(state["discriminator"])
         d_a.load_state_dict(state["discriminator_a"])

@@ -26,7 +26,7 @@ from stylecast.runtime.errors import UserError
 from stylecast.runtime.imageio import read_image, write_image
 from stylecast.runtime.progress import progress_bar
 
-from ..architectures import ARCHITECTURES, build_model, model_config
+from ..architectures import ARCHITECTURES, build_model, check_input_size, model_config
 from ..checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from ..dataset import StepBatches
 from ..device import resolve_device
@@ -93,6 +93,8 @@ def check_gan_run(settings, counts: tuple[str, ...] = ()) -> None:
         raise UserError("lr must be positive, beta1 in [0, 1), decay a fraction between 0 and 1")
     if settings.time_limit is not None and not settings.time_limit > 0:
         raise UserError("time-limit must be positive (minutes)")
+    if settings.seed < 0 or settings.workers < 0:
+        raise UserError("seed and workers must not be negative")
 
 
 RECIPES = {  # the papers' settings, as GanSettings fields
@@ -149,6 +151,8 @@ def train_gan(settings: GanSettings, pairs_root: Path, out: Path, model_settings
     if start_step >= settings.steps:
         raise UserError(f"{out} is already at step {start_step}; ask for more --steps to continue")
     discriminator = MultiscaleDiscriminator(6, settings.d_width, settings.d_layers, settings.d_scales)
+    check_input_size(generator, settings.size)
+    check_input_size(discriminator, settings.size, 6, f"{settings.d_layers}-layer discriminator")
     if state is not None and "discriminator" in state:  # a slimmed checkpoint resumes with a fresh one
         discriminator.load_state_dict(state["discriminator"])
 
@@ -224,8 +228,8 @@ def train_gan(settings: GanSettings, pairs_root: Path, out: Path, model_settings
             loss_g.backward()
             opt_g.step()
             if not (torch.isfinite(loss_g) and torch.isfinite(loss_d)):
-                raise UserError(f"training diverged at step {step} (G {float(loss_g)}, D {float(loss_d)}); "
-                                "lower --lr")
+                raise UserError(f"training diverged at step {step} (G {float(loss_g.detach())}, "
+                                f"D {float(loss_d.detach())}); lower --lr")
             window.add([loss_g, g_gan, l1, fm, perceptual, d_real, d_fake, accuracy])
             bar.update(1)
             progress, stop = _progress(step, window.started, settings, dist_env, device)
