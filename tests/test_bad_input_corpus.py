@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("torch")
@@ -97,3 +98,30 @@ def test_no_input_changed_and_no_refused_output_written(corpus):
     changed = [path for path in before.keys() | after.keys() if before.get(path) != after.get(path)]
     assert not changed
     assert {str(p): _state(p) for case in cases for p in case.watch} == watched
+
+
+@pytest.mark.parametrize("frame", [
+    np.zeros((32, 32), np.uint8), np.zeros((32, 32, 4), np.uint8), np.zeros((32, 32, 3), np.float32),
+    np.zeros((0, 32, 3), np.uint8), np.zeros((32, 0, 3), np.uint8), np.zeros((2, 32, 32, 3), np.uint8),
+    [[0, 0, 0]], None, np.zeros((32, 32, 3), np.int64), np.zeros((70000, 1, 3), np.uint8)[:, :0]],
+    ids=lambda f: getattr(f, "shape", type(f).__name__).__str__())
+def test_the_python_api_refuses_bad_frames_with_a_user_error(exported_model, frame):
+    """The API's counterpart of the corpus: what is not an HxWx3 uint8 image is a UserError, not a numpy,
+    OpenCV or onnxruntime exception."""
+    from stylecast.runtime.errors import UserError
+    from stylecast.runtime.stylizer import Stylizer
+
+    stylizer = Stylizer(model=str(exported_model("lite")[1]), backend="onnxruntime", device="cpu")
+    with pytest.raises(UserError):
+        stylizer.stylize(frame)
+
+
+@pytest.mark.parametrize("model, reason", [("nosuch", "unknown model"), ("", "empty model name"),
+                                           ("x.txt", "model files are .onnx or .plan"),
+                                           ("missing.onnx", "no such model file")])
+def test_the_python_api_refuses_bad_models_with_a_user_error(model, reason):
+    from stylecast.runtime.errors import UserError
+    from stylecast.runtime.stylizer import Stylizer
+
+    with pytest.raises(UserError, match=reason):
+        Stylizer(model=model)
