@@ -50,6 +50,10 @@ COMMANDS: dict[str, Command] = {
                         "stylecast optimize --content photo.jpg --style painting.jpg --out out.png"),
     "texture": Command("stylecast.training.optimize_cli", "synthesise a texture from a style image (no content)",
                        "stylecast texture --style painting.jpg --size 512x256 --out texture.png"),
+    "blend": Command("stylecast.training.blending.cli",
+                     "paste an object into a painting: naive, Poisson, Deep Image Blending, painterly harmonisation",
+                     "stylecast blend --background painting.jpg --object photo.jpg --mask mask.png --scale 0.5 "
+                     "--method painterly --out blended.png"),
     "train": Command("stylecast.training.train_cli", "train a feed-forward generator for a style",
                      "stylecast train --style painting.jpg --data photos/ --arch lite --out my_style.pt "
                      "--time-limit 60"),

@@ -21,7 +21,7 @@ WRITABLE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"
 
 
 def decode_image(data: bytes, name: str = "input", max_pixels: int = MAX_PIXELS,
-                 longest: int | None = None) -> np.ndarray:
+                 longest: int | None = None, keep_alpha: bool = False) -> np.ndarray:
     """Decode encoded image bytes to HxWx3 uint8 BGR, converting grayscale, alpha and 16-bit. A size declared
     beyond `max_pixels` is refused before decoding (image_header.py). `longest` (what --max-size will shrink the
     image to) lets a JPEG decode at 1/2, 1/4 or 1/8 of its size straight away, as long as that stays at least
@@ -50,11 +50,12 @@ def decode_image(data: bytes, name: str = "input", max_pixels: int = MAX_PIXELS,
     image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if image is None or image.size == 0:
         raise UserError(f"{name}: not an image, or a format OpenCV cannot decode")
-    return to_bgr8(image, name)
+    return to_bgr8(image, name, keep_alpha)
 
 
-def to_bgr8(image: np.ndarray, name: str = "input") -> np.ndarray:
-    """Normalise a decoded array (any of gray, gray+alpha, BGR, BGRA; 8 or 16 bit) to HxWx3 uint8 BGR."""
+def to_bgr8(image: np.ndarray, name: str = "input", keep_alpha: bool = False) -> np.ndarray:
+    """Normalise a decoded array (any of gray, gray+alpha, BGR, BGRA; 8 or 16 bit) to HxWx3 uint8 BGR; with
+    `keep_alpha`, an image with alpha comes back as HxWx4 BGRA instead of composited over white."""
     if image.dtype == np.uint16:
         image = (image.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
     elif image.dtype != np.uint8:
@@ -62,6 +63,9 @@ def to_bgr8(image: np.ndarray, name: str = "input") -> np.ndarray:
     if image.ndim == 2:
         image = image[:, :, None]
     channels = image.shape[2]
+    if channels in (2, 4) and keep_alpha:
+        colour = image[:, :, :-1] if channels == 4 else np.repeat(image[:, :, :1], 3, axis=2)
+        return np.ascontiguousarray(np.concatenate([colour, image[:, :, -1:]], axis=2))
     if channels in (2, 4):  # composite over white, so transparent areas do not become arbitrary colours
         alpha = image[:, :, -1:].astype(np.float32) / 255.0
         colour = image[:, :, :-1].astype(np.float32)
@@ -74,7 +78,8 @@ def to_bgr8(image: np.ndarray, name: str = "input") -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, longest: int | None = None) -> np.ndarray:
+def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, longest: int | None = None,
+               keep_alpha: bool = False) -> np.ndarray:
     """Read an image file as HxWx3 uint8 BGR, or raise a UserError that names the file and the problem."""
     path = Path(path)
     if not path.exists():
@@ -87,7 +92,7 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, longest: i
         data = path.read_bytes()
     except OSError as error:
         raise UserError(f"{path}: cannot read ({error.strerror or error})") from None
-    return decode_image(data, str(path), max_pixels, longest)
+    return decode_image(data, str(path), max_pixels, longest, keep_alpha)
 
 
 def image_files(folder: str | os.PathLike, extensions: tuple[str, ...]) -> list[Path]:

@@ -265,6 +265,8 @@ def build(root: Path, model: Path, checkpoint: Path) -> tuple[list[Case], list[P
     photo, painting = good / "photo.png", good / "painting.png"
     cv2.imwrite(str(photo), synthetic_photo(40, 56))
     cv2.imwrite(str(painting), synthetic_painting(48, 48))
+    object_mask = good / "mask.png"
+    cv2.imwrite(str(object_mask), cv2.circle(np.zeros((40, 56), np.uint8), (28, 20), 12, 255, -1))
     photos = good / "photos"
     photos.mkdir()
     for i in range(3):
@@ -302,6 +304,11 @@ def build(root: Path, model: Path, checkpoint: Path) -> tuple[list[Case], list[P
         add(f"optimize --style {n}", lambda o: ["optimize", "--content", photo, "--style", image, "--out",
                                                 o / "o.png", *optimize])
         add(f"texture --style {n}", lambda o: ["texture", "--style", image, "--out", o / "o.png", *optimize])
+        add(f"blend --background {n}", lambda o: ["blend", "--background", image, "--object", photo, "--mask",
+                                                  object_mask, "--scale", "0.3", "--method", "poisson", "--out",
+                                                  o / "o.png", "--quiet"])
+        add(f"blend --object {n}", lambda o: ["blend", "--background", painting, "--object", image, "--mask",
+                                              object_mask, "--method", "poisson", "--out", o / "o.png", "--quiet"])
         add(f"train --style {n}", lambda o: ["train", "--style", image, "--data", photos, "--out", o / "m.pt",
                                              "--arch", "lite", *tiny, "--steps", "1", "--size", "32",
                                              "--device", "cpu", "--quiet"])
@@ -423,6 +430,10 @@ def build(root: Path, model: Path, checkpoint: Path) -> tuple[list[Case], list[P
                        "cpu", "--quiet", "--out"], [
             ("--size", ["7"]), ("--steps", ["0"]), ("--d-layers", ["0"]), ("--cycle-weight", ["-1"]),
             ("--zoom-b", ["0.5"]), ("--mode", ["foo"]), ("--domain-a", ["nosuch"]), ("--batch-size", ["0"])]),
+        "blend": (["blend", "--background", painting, "--object", photo, "--mask", object_mask, "--quiet",
+                   "--out"], [("--scale", ["0", "-1", "nan", "100"]), ("--at", ["x", "1,2,3", "-500,0"]),
+                              ("--size", ["0", "100000"]), ("--method", ["magic"]), ("--stylization-level", ["0"]),
+                              ("--steps", ["0"])]),
         "make-pairs": (["make-pairs", "--task", "gray2color", "--photos", photos, "--quiet", "--out"], [
             ("--task", ["foo"]), ("--photos", ["nosuch"]), ("--size", ["0", "7"])]),
         "export": (["export", checkpoint, "--quiet", "--out"], [
