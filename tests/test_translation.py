@@ -326,3 +326,29 @@ def test_frechet_distance_against_hand_values():
     assert frechet(x, x + 2.0) == pytest.approx(16.0, rel=1e-6)  # a shift of 2 in each of 4 dimensions
     few = rng.normal(size=(3, 8))  # fewer samples than dimensions: rank-deficient covariances stay finite
     assert np.isfinite(frechet(few, rng.normal(size=(5, 8))))
+
+
+def test_cyclegan_init_starts_g_from_a_checkpoint(tmp_path):
+    """--init: G begins as the given generator (after one step at a zero rate it still is), F fresh; the source is
+    recorded; a checkpoint of another configuration is refused."""
+    from helpers import make_checkpoint
+
+    from stylecast.training.checkpoint import load_checkpoint
+    from stylecast.training.translation.cyclegan_trainer import CycleGanSettings, train_cyclegan
+
+    photos, paintings = tmp_path / "photos", tmp_path / "paintings"
+    photos.mkdir(), paintings.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(photos / f"p{i}.png"), synthetic_photo(40, 40, seed=i))
+        cv2.imwrite(str(paintings / f"q{i}.png"), synthetic_photo(80, 80, seed=10 + i))
+    source = make_checkpoint(tmp_path / "source.pt", "lite")  # width 4, one residual block
+    settings = CycleGanSettings(arch="lite", steps=1, batch_size=1, size=32, device="cpu", progress=False, lr=1e-12,
+                                d_width=8, d_layers=2)
+    out = tmp_path / "c.pt"
+    train_cyclegan(settings, photos, paintings, out, model_settings={"width": 4, "residual_blocks": 1}, init=source)
+    data, expected = load_checkpoint(out), load_checkpoint(source)["model"]
+    assert all(torch.allclose(data["model"][k], expected[k], atol=1e-6) for k in expected)
+    assert not all(torch.allclose(data["model_reverse"][k], expected[k]) for k in expected)
+    assert data["train"]["init"] == "source.pt"
+    with pytest.raises(UserError, match="--init needs"):
+        train_cyclegan(settings, photos, paintings, tmp_path / "d.pt", model_settings={"width": 8}, init=source)

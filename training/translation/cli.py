@@ -45,6 +45,8 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
                     "(e.g. colorize, style)")
     io.add_argument("--licence", default="not recorded", help="licence of the training data, for the model card")
     io.add_argument("--resume", action="store_true", help="continue from OUT if it exists")
+    io.add_argument("--init", metavar="CKPT", help="cyclegan: start G (A -> B) from this checkpoint's generator "
+                    "(same --arch and settings), e.g. a perceptual model of one of the paintings")
     model = parser.add_argument_group("model")
     model.add_argument("--method", "--mode", dest="method", choices=METHODS, default="pix2pix",
                        help="pix2pix: U-Net, PatchGAN, L1 x100; pix2pixhd: global + local generator, 2-scale "
@@ -100,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
     cyclegan = args.method == "cyclegan"
     if cyclegan and (not args.domain_a or not args.domain_b or args.pairs):
         raise UserError("--method cyclegan takes --domain-a and --domain-b (two unpaired folders), not --pairs")
+    if args.init and (not cyclegan or args.resume):
+        raise UserError("--init starts a new --method cyclegan run; it cannot be combined with --resume")
     if not cyclegan and (not args.pairs or args.domain_a or args.domain_b):
         raise UserError(f"--method {args.method} takes --pairs (a folder with A/ and B/), not --domain-a/-b")
     from ..dataset import find_images
@@ -145,7 +149,8 @@ def _train_cyclegan(args: argparse.Namespace, model_settings: dict, out: Path) -
         workers=args.workers, checkpoint_every=args.checkpoint_every, preview_every=args.preview_every,
         log_every=args.log_every, progress=not args.quiet)
     result = train_cyclegan(settings, Path(args.domain_a), Path(args.domain_b), out, model_settings=model_settings,
-                            name=args.name, task=args.task, licence=args.licence, resume=args.resume)
+                            name=args.name, task=args.task, licence=args.licence, resume=args.resume,
+                            init=Path(args.init) if args.init else None)
     if not args.quiet:
         m = result["metrics"]
         print(f"wrote {out} (step {result['step']}, cycle {m.get('cycle', float('nan')):.4g}, change "

@@ -136,8 +136,10 @@ def luminance_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def train_cyclegan(settings: CycleGanSettings, domain_a: Path, domain_b: Path, out: Path,
                    model_settings: dict | None = None, name: str | None = None, task: str = "style",
-                   licence: str = "not recorded", resume: bool = False) -> dict:
-    """Train (or resume) a CycleGAN; returns the last checkpoint dict. `model` in it is G: A -> B."""
+                   licence: str = "not recorded", resume: bool = False, init: Path | None = None) -> dict:
+    """Train (or resume) a CycleGAN; returns the last checkpoint dict. `model` in it is G: A -> B. `init`: a
+    checkpoint of the same architecture whose generator G starts from (e.g. a perceptual model of one painting of
+    the collection: G then begins as a stylizer that keeps content, and F and the discriminators start fresh)."""
     dist_env = Distributed.from_env()
     device = _setup_distributed(dist_env, resolve_device(settings.device))
     torch.manual_seed(settings.seed + dist_env.rank)
@@ -154,6 +156,12 @@ def train_cyclegan(settings: CycleGanSettings, domain_a: Path, domain_b: Path, o
         start_step = int(state["step"])
     else:
         g_ab, g_ba = build_model(settings.arch, model_settings), build_model(settings.arch, model_settings)
+        if init is not None:
+            source = load_checkpoint(init)
+            if source["arch"] != settings.arch or source["model_config"] != model_config(g_ab):
+                raise UserError(f"{init} holds a {source['arch']} {source['model_config']} model; --init needs "
+                                f"{settings.arch} {model_config(g_ab)}")
+            g_ab = model_from_checkpoint(source, str(init))
         start_step = 0
     if start_step >= settings.steps:
         raise UserError(f"{out} is already at step {start_step}; ask for more --steps to continue")
@@ -191,6 +199,7 @@ def train_cyclegan(settings: CycleGanSettings, domain_a: Path, domain_b: Path, o
             "method": "cyclegan",
             "style": {"name": name or out.stem, "images": [], "weights": [], "licence": licence},
             "train": {**asdict(settings), "device": str(device), "world_size": dist_env.world,
+                      "init": (state or {}).get("train", {}).get("init") if init is None else Path(init).name,
                       "amp": "bf16" if amp_dtype else "fp32"},
             "data": {"folder": Path(domain_a).name, "images": len(files_a), "skipped": skipped_a,
                      "folder_b": Path(domain_b).name, "images_b": len(files_b), "skipped_b": skipped_b}}
