@@ -350,6 +350,21 @@ def soak(result: dict) -> str:
     return "\n".join(lines)
 
 
+def blend(result: dict) -> str:
+    s = result["settings"]
+    lines = ["| composite | method | style loss of the region (lower: more like the painting) | content kept (lower: "
+             "more) | seam (1: as busy as the painting) | seconds |", "| --- | --- | --- | --- | --- | --- |"]
+    for r in result["rows"]:
+        lines.append(f"| {r['composite'].replace('_in_', ' in ')} | {r['method']} | {r['style_loss']:.3g} | "
+                     f"{r['content_loss']:.3g} | {r['border']:.2f} | {r['seconds']:.0f} |")
+    pictures = [f"![{c['object']} in {c['painting']}](../benchmarks/results/blend/"
+                f"{Path(c['object']).stem}_in_{Path(c['painting']).stem}.jpg)" for c in s["composites"]]
+    lines += ["", f"Background at {s['size']} px on its longest side; deep and painterly: {s['steps_per_pass']} L-BFGS "
+              "steps per pass. Pictures, left to right: the painting, paste, poisson, deep, painterly.", "",
+              *pictures, "", _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
 def _load(name: str) -> dict | None:
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
@@ -424,7 +439,7 @@ RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "qualit
              "gatys_vs_generator": gatys_vs_generator, "peers": peers, "video_pipeline": video_pipeline,
              "temporal_sintel": temporal_sintel, "temporal_video": temporal_video, "gpu": gpu,
              "bench_gpu": bench_gpu, "referee": referee, "zoo": zoo, "colorize": colorize, "gan_speed": gan_speed,
-             "live_models": live_models, "soak": soak}
+             "live_models": live_models, "soak": soak, "blend": blend}
 SUMMARIES = {"headline": headline}  # tables drawn from several result files
 
 

@@ -17,7 +17,8 @@ from .imageio import WRITABLE_EXTENSIONS, image_files
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, several: bool = False) -> None:
+def add_model_arguments(parser: argparse.ArgumentParser, several: bool = False, stills: bool = True) -> None:
+    """The model and its options; `several`: --model repeats (live); `stills`: offer the slow exact smoothing."""
     if several:
         parser.add_argument("--model", action="append", help="bundled model name (see 'stylecast models') or an "
                             ".onnx/.plan file; repeat to switch between them with n/p (default: every bundled "
@@ -36,6 +37,10 @@ def add_model_arguments(parser: argparse.ArgumentParser, several: bool = False) 
     parser.add_argument("--tile", type=int, help="run the network on tiles of at most this side, blended across "
                         "their overlap: bounded memory for very large images")
     parser.add_argument("--tile-overlap", type=int, default=32, help="pixels neighbouring tiles share")
+    parser.add_argument("--photo-smooth", choices=("guided", "exact") if stills else ("guided",),
+                        help="photorealistic output: colours made locally affine in the input's, so edges and "
+                        "textures stay the photo's (guided: fast, for video; exact: closed-form solve, stills up to "
+                        "1 MP, needs scipy)")
 
 
 def configure(parser: argparse.ArgumentParser, command: str) -> None:
@@ -60,7 +65,8 @@ def stylizer_from_args(args: argparse.Namespace, model: str | None = None, pipel
     from .stylizer import Stylizer, StylizeOptions
 
     options = StylizeOptions(strength=args.strength, preserve_color=args.preserve_color, scale=args.scale,
-                             max_size=args.max_size, tile=args.tile, tile_overlap=args.tile_overlap)
+                             max_size=args.max_size, tile=args.tile, tile_overlap=args.tile_overlap,
+                             photo_smooth=args.photo_smooth)
     return Stylizer(model=model or args.model, backend=args.backend, device=args.device, options=options,
                     threads=args.threads, spin=not pipelined)
 

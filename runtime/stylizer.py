@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 import cv2
 import numpy as np
 
-from . import color
+from . import color, photo_smooth
 from .backends import Backend, open_backend
 from .errors import UserError
 from .guided import guided_upsample
@@ -48,6 +48,7 @@ class StylizeOptions:
     max_size: int | None = None  # shrink inputs whose longest side exceeds this
     tile: int | None = None  # run the network on tiles of at most this side (bounded memory for huge images)
     tile_overlap: int = 32  # pixels shared by neighbouring tiles, feathered across
+    photo_smooth: str | None = None  # guided | exact: outputs locally affine in the input's colours (photo_smooth.py)
 
 
     def __post_init__(self):
@@ -59,6 +60,9 @@ class StylizeOptions:
             raise UserError("max-size must be at least 1")
         if self.tile_overlap < 0:
             raise UserError(f"tile-overlap must not be negative, got {self.tile_overlap}")
+        if self.photo_smooth not in (None, *photo_smooth.METHODS):
+            raise UserError(f"unknown photo smoothing {self.photo_smooth!r}; choose one of: "
+                            f"{', '.join(photo_smooth.METHODS)}")
         if self.tile is not None and not (self.tile >= 16 and 0 <= self.tile_overlap <= self.tile // 2):
             raise UserError(f"tile must be at least 16 and its overlap between 0 and half of it, got tile "
                             f"{self.tile}, overlap {self.tile_overlap}")
@@ -177,6 +181,8 @@ class Stylizer:
             if opts.preserve_color:
                 out = (color.combine_luminance(out.astype(np.float32) / 255.0, frame.astype(np.float32) / 255.0)
                        * 255.0 + 0.5).astype(np.uint8)
+            if opts.photo_smooth:
+                out = photo_smooth.smooth(out, frame, opts.photo_smooth)
             if opts.strength < 1.0:
                 out = cv2.addWeighted(out, opts.strength, frame, 1.0 - opts.strength, 0.0)
         pending.times.postprocess = time.perf_counter() - t2

@@ -39,7 +39,7 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--json", action="store_true", help="print frames, dropped frames, fps and per-stage "
                         "p50/p95 latency as one JSON object")
     parser.add_argument("--quiet", action="store_true")
-    add_model_arguments(parser, several=command == "live")
+    add_model_arguments(parser, several=command == "live", stills=False)
 
 
 def run(args: argparse.Namespace) -> int:
