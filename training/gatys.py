@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -79,6 +80,19 @@ class OptimizeResult:
 
 
 SnapshotFn = Callable[[int, np.ndarray], None]
+
+
+class Objective:
+    """A loss given as named terms of the image, for optimise_image (which calls it with the image and a target
+    dict it ignores): blending and photorealistic transfer build theirs this way; `last` holds the last terms."""
+
+    def __init__(self, terms: Callable[[torch.Tensor], dict[str, torch.Tensor]]):
+        self.terms, self.last = terms, {}
+
+    def __call__(self, image: torch.Tensor, _targets=None) -> SimpleNamespace:
+        terms = self.terms(image)
+        self.last = {k: float(v.detach()) for k, v in terms.items()}
+        return SimpleNamespace(total=sum(terms.values()))
 
 
 def optimise_image(loss: PerceptualLoss, init: torch.Tensor, content_targets: dict, steps: int, optimizer: str,

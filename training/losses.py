@@ -42,6 +42,25 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
 
 
+def layer_mask(mask: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+    """The (1, 1, H, W) mask at a layer's resolution: the share of each feature cell the mask covers, thresholded
+    at a half (at least the cell that covers most of it, so a small object keeps a position at deep layers)."""
+    share = F.adaptive_avg_pool2d(mask, features.shape[-2:])
+    binary = (share >= 0.5).to(features.dtype)
+    if binary.sum() == 0:
+        binary = (share == share.max()).to(features.dtype)
+    return binary
+
+
+def masked_gram(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Gram matrix of the feature vectors where `mask` (1, 1, H, W, binary, the layer's size) is 1, normalised by
+    channels times masked positions: equal to gram_matrix of those vectors alone. Returns (B, C, C)."""
+    b, c = features.shape[:2]
+    flat = (features.float() * mask).reshape(b, c, -1)
+    count = mask.sum().clamp(min=1)
+    return torch.bmm(flat, flat.transpose(1, 2)) / (c * count)
+
+
 def style_loss(gram: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
     """Gram style loss (Gatys et al. 2016, eq. 4 up to constants): mean over B, C, C of (G - G_s)^2,
     divided by the mean of G_s^2."""

@@ -70,6 +70,14 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     if not texture:
         parser.add_argument("--preserve-color", action="store_true",
                             help="transfer luminance only and keep the content's colours (Gatys et al. 2016b)")
+        photo = parser.add_argument_group("photorealistic (Luan et al. 2017)")
+        photo.add_argument("--photorealistic", action="store_true",
+                           help="two stages, the second with the matting-Laplacian regulariser: the look of the "
+                                "style photo without painting (content up to 1 MP; needs scipy)")
+        photo.add_argument("--photo-weight", type=float, default=1e4, help="the regulariser's weight")
+        photo.add_argument("--content-mask", help="colour-coded regions of the content (same colour = same "
+                           "region as in --style-mask)")
+        photo.add_argument("--style-mask", help="colour-coded regions of the style image")
 
     out = parser.add_argument_group("output")
     out.add_argument("--snapshot-every", type=int, default=0, metavar="N",
@@ -77,6 +85,23 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     out.add_argument("--snapshot-dir", help="folder for snapshots (default: OUT's name + '_steps')")
     out.add_argument("--json", action="store_true", help="print one JSON object with the run's figures on stdout")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _photorealistic(args: argparse.Namespace, content, styles, size, device, save_snapshot):
+    """optimize --photorealistic: training/photoreal.py with the command's weights, steps per stage and masks."""
+    from stylecast.runtime.imageio import read_image
+
+    from .photoreal import PhotorealSettings, photoreal_stylise
+
+    if len(styles) != 1 or args.preserve_color or args.scales != 1:
+        raise UserError("--photorealistic takes one --style photo, and neither --preserve-color nor --scales")
+    settings = PhotorealSettings(steps=args.steps, content_weight=args.content_weight,
+                                 style_weight=args.style_weight, photo_weight=args.photo_weight,
+                                 progress=not args.quiet, snapshot_every=args.snapshot_every)
+    masks = [read_image(path) if path else None for path in (args.content_mask, args.style_mask)]
+    return photoreal_stylise(content, styles[0], size, settings, *masks, device=device,
+                             on_snapshot=save_snapshot if args.snapshot_every else None,
+                             on_note=lambda text: print(f"stylecast optimize: note: {text}", file=sys.stderr))
 
 
 def _output_size(args: argparse.Namespace, height: int, width: int) -> tuple[int, int]:
@@ -127,9 +152,14 @@ def run(args: argparse.Namespace) -> int:
         write_image(snapshot_dir / f"step_{step:05d}{out.suffix}", image)
 
     device = resolve_device(args.device)
-    result = stylise(content, styles, config, settings, size, style_weights=args.style_blend,
-                     style_area=style_area, preserve_color=getattr(args, "preserve_color", False),
-                     device=device, on_snapshot=save_snapshot if args.snapshot_every else None)
+    if getattr(args, "photorealistic", False):
+        result = _photorealistic(args, content, styles, size, device, save_snapshot)
+    elif getattr(args, "content_mask", None) or getattr(args, "style_mask", None):
+        raise UserError("--content-mask and --style-mask go with --photorealistic")
+    else:
+        result = stylise(content, styles, config, settings, size, style_weights=args.style_blend,
+                         style_area=style_area, preserve_color=getattr(args, "preserve_color", False),
+                         device=device, on_snapshot=save_snapshot if args.snapshot_every else None)
     write_image(out, result.image)
     if args.json:
         report = {**result.summary(), "output": str(out), "width": size[1], "height": size[0],

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..losses import EPS, _relative_mse
+from ..losses import EPS, _relative_mse, layer_mask, masked_gram  # noqa: F401 - re-exported
 
 LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
@@ -35,25 +35,6 @@ def poisson_guidance(source: torch.Tensor, background: torch.Tensor, mask: torch
 def poisson_gradient_loss(blended: torch.Tensor, guidance: torch.Tensor) -> torch.Tensor:
     """Mean over channels and pixels of (Laplacian(blended) - guidance)^2."""
     return (laplacian(blended) - guidance).square().mean()
-
-
-def layer_mask(mask: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
-    """The (1, 1, H, W) mask at a layer's resolution: the share of each feature cell the mask covers, thresholded
-    at a half (at least the cell that covers most of it, so a small object keeps a position at deep layers)."""
-    share = F.adaptive_avg_pool2d(mask, features.shape[-2:])
-    binary = (share >= 0.5).to(features.dtype)
-    if binary.sum() == 0:
-        binary = (share == share.max()).to(features.dtype)
-    return binary
-
-
-def masked_gram(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Gram matrix of the feature vectors where `mask` (1, 1, H, W, binary, the layer's size) is 1, normalised by
-    channels times masked positions: equal to gram_matrix of those vectors alone. Returns (B, C, C)."""
-    b, c = features.shape[:2]
-    flat = (features.float() * mask).reshape(b, c, -1)
-    count = mask.sum().clamp(min=1)
-    return torch.bmm(flat, flat.transpose(1, 2)) / (c * count)
 
 
 def gram_of_vectors(vectors: torch.Tensor) -> torch.Tensor:

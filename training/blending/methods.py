@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass
-from types import SimpleNamespace
 from typing import Callable
 
 import cv2
@@ -30,7 +29,7 @@ from stylecast.runtime.errors import UserError
 from stylecast.runtime.progress import progress_bar
 
 from ..device import resolve_device
-from ..gatys import optimise_image
+from ..gatys import Objective, optimise_image
 from ..losses import channel_quantiles, content_loss, gram_matrix, histogram_loss, style_loss, total_variation
 from ..tensors import bgr8_to_tensor, tensor_to_bgr8
 from ..vgg import VGG19Features
@@ -104,19 +103,7 @@ def blend(background: np.ndarray, object_bgr: np.ndarray, mask: np.ndarray, sett
     return BlendResult(image, pasted, placed.mask, time.perf_counter() - start, 2 * settings.steps, terms)
 
 
-class _Objective:
-    """A loss function of the image for gatys.optimise_image (which calls it with the image and a target dict)."""
-
-    def __init__(self, terms: Callable[[torch.Tensor], dict[str, torch.Tensor]]):
-        self.terms, self.last = terms, {}
-
-    def __call__(self, image: torch.Tensor, _targets=None) -> SimpleNamespace:
-        terms = self.terms(image)
-        self.last = {k: float(v.detach()) for k, v in terms.items()}
-        return SimpleNamespace(total=sum(terms.values()))
-
-
-def _optimise(objective: _Objective, init: torch.Tensor, settings: BlendSettings, bar, done: int,
+def _optimise(objective: Objective, init: torch.Tensor, settings: BlendSettings, bar, done: int,
               on_snapshot: SnapshotFn | None, view: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
     def on_step(step: int, value: float, current: torch.Tensor) -> None:
         bar.update(1)
@@ -158,7 +145,7 @@ def _deep(placed, pasted, settings: BlendSettings, device, on_snapshot):
 
     bar = progress_bar(total=2 * settings.steps, quiet=not settings.progress, desc="blend deep", unit="step")
     try:
-        first = _Objective(pass_one)
+        first = Objective(pass_one)
         x = blended(_optimise(first, init, settings, bar, 0, on_snapshot, blended)).detach()
         with torch.no_grad():
             anchor = vgg(x, ["relu4_2"])["relu4_2"]  # frozen: pass 2 must not drift from pass 1's content
@@ -169,7 +156,7 @@ def _deep(placed, pasted, settings: BlendSettings, device, on_snapshot):
                     "content": settings.content_weight * content_loss(f["relu4_2"], anchor),
                     "tv": PASS2_TV * settings.tv_weight * total_variation(y)}
 
-        second = _Objective(pass_two)
+        second = Objective(pass_two)
         y = _optimise(second, x, settings, bar, settings.steps, on_snapshot, lambda t: t)
     finally:
         bar.close()
@@ -222,7 +209,7 @@ def _painterly(placed, pasted, settings: BlendSettings, device, on_snapshot):
                     histogram_loss(f[k].flatten(2)[:, :, matched[k][0].flatten().bool()][..., None], q)
                     for k, q in quantiles.items()) / len(quantiles)
             return out
-        return _Objective(terms)
+        return Objective(terms)
 
     bar = progress_bar(total=2 * settings.steps, quiet=not settings.progress, desc="blend painterly", unit="step")
     try:
