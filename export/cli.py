@@ -17,7 +17,17 @@ PACKAGE_MODELS = Path(__file__).resolve().parent.parent / "runtime" / "data" / "
 
 
 def configure(parser: argparse.ArgumentParser, command: str) -> None:
-    if command == "export":
+    if command == "export-triton":
+        parser.add_argument("models", nargs="+", metavar="MODEL", help="bundled names, .onnx files, or .plan "
+                            "engines (with --platform tensorrt)")
+        parser.add_argument("--out", required=True, help="the model repository folder")
+        parser.add_argument("--max-batch-size", type=int, default=8, help="Triton's max_batch_size; above 1, "
+                            "dynamic batching of requests of one shape")
+        parser.add_argument("--instances", type=int, default=1, help="model instances (per GPU, or on the CPU)")
+        parser.add_argument("--platform", choices=("onnxruntime", "tensorrt"), default="onnxruntime")
+        parser.add_argument("--trt-accelerator", action="store_true",
+                            help="onnxruntime: use its TensorRT execution provider on Triton's GPUs")
+    elif command == "export":
         parser.add_argument("checkpoint", nargs="?", help="checkpoint (.pt) written by 'stylecast train'")
         parser.add_argument("--out", help="ONNX file to write")
         parser.add_argument("--zoo", action="store_true",
@@ -48,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
             logging.getLogger(name).setLevel(logging.ERROR)
     if args.command == "build-engine":
         return _build_engine(args)
+    if args.command == "export-triton":
+        return _export_triton(args)
     if args.calibration is not None and args.precision != "int8":
         raise UserError("--calibration is for --precision int8 only")
     if args.calibration is not None and not Path(args.calibration).is_dir():
@@ -81,6 +93,33 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         json.dump(reports if args.zoo else reports[0], sys.stdout)
         sys.stdout.write("\n")
+    return 0
+
+
+def _export_triton(args: argparse.Namespace) -> int:
+    from .triton import export_model
+
+    repo = Path(args.out)
+    if repo.exists() and not repo.is_dir():
+        raise UserError(f"{repo}: exists and is not a folder")
+    if args.max_batch_size < 1 or args.instances < 1:
+        raise UserError("--max-batch-size and --instances must be at least 1")
+    created = not repo.exists()
+    repo.mkdir(parents=True, exist_ok=True)
+    try:
+        entries = [export_model(spec, repo, args.max_batch_size, args.instances, args.platform,
+                                args.trt_accelerator) for spec in args.models]
+    except BaseException:
+        if created and not any(repo.iterdir()):  # a refused export leaves no empty repository behind
+            repo.rmdir()
+        raise
+    if args.json:
+        json.dump(entries, sys.stdout)
+        sys.stdout.write("\n")
+    elif not args.quiet:
+        for entry in entries:
+            print(f"wrote {entry['config']} ({entry['platform']}, max batch {entry['max_batch_size']}, "
+                  f"{entry['instances']} instance(s))", file=sys.stderr)
     return 0
 
 

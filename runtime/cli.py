@@ -41,6 +41,8 @@ COMMANDS: dict[str, Command] = {
                      "stylecast video clip.mp4 --out styled.mp4 --stabilize"),
     "live": Command("stylecast.runtime.video_cli", "stylise a camera, file, URL or GStreamer source in real time",
                     "stylecast live --source 0 --scale 0.5"),
+    "batch": Command("stylecast.runtime.batch_cli", "stylise a library of images and videos, here or on a Ray cluster",
+                     "stylecast batch photos/ films/ --out styled/ --engine ray --concurrency 4"),
     "backends": Command("stylecast.runtime.backends_cli", "list the backends and execution providers usable here",
                         "stylecast backends"),
     "bench": Command("stylecast.runtime.bench_cli", "measure latency of models x backends x resolutions",
@@ -65,6 +67,8 @@ COMMANDS: dict[str, Command] = {
                           "stylecast make-pairs --task gray2color --photos photos/ --out pairs/"),
     "export": Command("stylecast.export.cli", "export a checkpoint to ONNX, with verified parity",
                       "stylecast export my_style.pt --out my_style.onnx"),
+    "export-triton": Command("stylecast.export.cli", "write a Triton Inference Server model repository",
+                             "stylecast export-triton starry_night-lite colorize-pix2pix --out triton_models/"),
     "build-engine": Command("stylecast.export.cli", "build a TensorRT engine from an exported ONNX file",
                             "stylecast build-engine my_style.onnx --out my_style.plan"),
 }

@@ -60,15 +60,21 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     add_model_arguments(parser)
 
 
-def stylizer_from_args(args: argparse.Namespace, model: str | None = None, pipelined: bool = False):
-    """`pipelined`: other threads (decoding, finishing frames) share the cores with the network's."""
-    from .stylizer import Stylizer, StylizeOptions
+def stylizer_options(args: argparse.Namespace) -> dict:
+    """Stylizer's keyword arguments (all but the model) from add_model_arguments' options."""
+    from .stylizer import StylizeOptions
 
     options = StylizeOptions(strength=args.strength, preserve_color=args.preserve_color, scale=args.scale,
                              max_size=args.max_size, tile=args.tile, tile_overlap=args.tile_overlap,
                              photo_smooth=args.photo_smooth)
-    return Stylizer(model=model or args.model, backend=args.backend, device=args.device, options=options,
-                    threads=args.threads, spin=not pipelined)
+    return {"backend": args.backend, "device": args.device, "options": options, "threads": args.threads}
+
+
+def stylizer_from_args(args: argparse.Namespace, model: str | None = None, pipelined: bool = False):
+    """`pipelined`: other threads (decoding, finishing frames) share the cores with the network's."""
+    from .stylizer import Stylizer
+
+    return Stylizer(model=model or args.model, spin=not pipelined, **stylizer_options(args))
 
 
 def _jobs(args: argparse.Namespace, model_name: str) -> list[tuple[Path | None, Path | None]]:

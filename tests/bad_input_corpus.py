@@ -434,12 +434,18 @@ def build(root: Path, model: Path, checkpoint: Path) -> tuple[list[Case], list[P
                    "--out"], [("--scale", ["0", "-1", "nan", "100"]), ("--at", ["x", "1,2,3", "-500,0"]),
                               ("--size", ["0", "100000"]), ("--method", ["magic"]), ("--stylization-level", ["0"]),
                               ("--steps", ["0"])]),
+        "batch": (["batch", photos, "--model", model, "--quiet", "--out"], [
+            ("--engine", ["spark"]), ("--engine ray --concurrency", ["0"]), ("--model", ["nosuch"]),
+            ("--threads", ["0"])]),
+        "export-triton": (["export-triton", model, "--quiet", "--out"], [
+            ("--max-batch-size", ["0"]), ("--instances", ["-1"]), ("--platform", ["tensorflow", "tensorrt"])]),
         "make-pairs": (["make-pairs", "--task", "gray2color", "--photos", photos, "--quiet", "--out"], [
             ("--task", ["foo"]), ("--photos", ["nosuch"]), ("--size", ["0", "7"])]),
         "export": (["export", checkpoint, "--quiet", "--out"], [
             ("--layout", ["foo"]), ("--precision", ["int4"]), ("--calibration", ["nosuch"])]),
     }
-    suffix = {"video": "o.mp4", "live": "rec.mp4", "bench": "b.csv", "train": "m.pt", "train-gan": "m.pt",
+    suffix = {"batch": "styled", "export-triton": "repo",
+              "video": "o.mp4", "live": "rec.mp4", "bench": "b.csv", "train": "m.pt", "train-gan": "m.pt",
               "make-pairs": "pairs", "export": "m.onnx"}
     for command, (base, choices) in options.items():
         for option, values in choices:
@@ -447,7 +453,8 @@ def build(root: Path, model: Path, checkpoint: Path) -> tuple[list[Case], list[P
                 add(f"{command} {option} {value!r}", lambda o: [*base, o / suffix.get(command, "o.png"),
                                                                 *option.split(), value])
     for argv in (["nosuchcommand"], ["stylize"], ["video", clip], ["train", "--style", painting], ["export"],
-                 ["train-gan", "--out", "x.pt"], ["build-engine", model], ["optimize"], ["make-pairs"]):
+                 ["train-gan", "--out", "x.pt"], ["build-engine", model], ["optimize"], ["make-pairs"],
+                 ["batch", "nosuch", "--out", "x"], ["export-triton", "nosuch", "--out", "x"]):
         add(f"incomplete {' '.join(map(str, argv[:2]))}", lambda o: argv)
     return cases, [root / "good", root / "images", root / "models", root / "videos", root / "checkpoints",
                    places]

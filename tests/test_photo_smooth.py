@@ -131,3 +131,15 @@ def test_photorealistic_optimisation_keeps_the_photo_affine(tmp_path):
     assert main([*common, "--content-mask", str(tmp_path / "m.png"), "--style-mask", str(tmp_path / "m.png"),
                  "--out", str(tmp_path / "y.png")]) == 2
     assert not (tmp_path / "x.png").exists() and not (tmp_path / "y.png").exists()
+
+
+def test_reinhard_transfer_matches_the_styles_lab_statistics():
+    import cv2
+
+    from stylecast.runtime.color import reinhard_transfer
+
+    content, style = synthetic_photo(40, 50, seed=2), synthetic_photo(30, 30, seed=9)[:, :, ::-1].copy()
+    out = reinhard_transfer(content, style)
+    lab = [cv2.cvtColor(x.astype(np.float32) / 255, cv2.COLOR_BGR2LAB).reshape(-1, 3) for x in (out, style)]
+    assert np.allclose(lab[0].mean(0), lab[1].mean(0), atol=1.5)  # L in 0..100, a and b about -128..127
+    assert np.allclose(lab[0].std(0), lab[1].std(0), rtol=0.05)  # within 5%: clipping to the RGB gamut trims it
