@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import sys
 from pathlib import Path
 
@@ -384,6 +385,49 @@ def photoreal(result: dict) -> str:
     return "\n".join(lines)
 
 
+def blend_summary() -> str:
+    """README: each blending method's medians over the composites, and one picture."""
+    result = _load("blend")
+    if result is None:
+        return ""
+    lines = ["| method | style loss of the region | content kept | seam | seconds |", "| --- | --- | --- | --- | --- |"]
+    for method in dict.fromkeys(r["method"] for r in result["rows"]):
+        rows = [r for r in result["rows"] if r["method"] == method]
+        med = {k: statistics.median(r[k] for r in rows) for k in ("style_loss", "content_loss", "border", "seconds")}
+        lines.append(f"| {method} | {med['style_loss']:.3g} | {med['content_loss']:.3g} | {med['border']:.2f} | "
+                     f"{med['seconds']:.0f} |")
+    first = result["settings"]["composites"][0]
+    picture = f"{Path(first['object']).stem}_in_{Path(first['painting']).stem}.jpg"
+    lines += ["", f"Medians over {len(result['settings']['composites'])} composites at "
+              f"{result['settings']['size']} px (style and content: lower is better; seam: 1.0 is as busy as the "
+              "painting, a hard edge is above); [full table](docs/benchmarks.md#blending-an-object-into-a-painting). The painting, "
+              "paste, poisson, deep, painterly:", "", f"![blending](benchmarks/results/blend/{picture})"]
+    return "\n".join(lines)
+
+
+def photoreal_summary() -> str:
+    """README: each photorealistic method with and without exact smoothing, medians over the pairs."""
+    result = _load("photoreal")
+    if result is None:
+        return ""
+    lines = ["| method | smoothing | structure kept | colour distance to the style photo | seconds |",
+             "| --- | --- | --- | --- | --- |"]
+    keys = dict.fromkeys((r["method"], r["smoothing"]) for r in result["rows"])
+    for method, smoothing in keys:
+        rows = [r for r in result["rows"] if (r["method"], r["smoothing"]) == (method, smoothing)]
+        med = {k: statistics.median(r[k] for r in rows) for k in ("structure_ssim", "lab_distance", "seconds")}
+        lines.append(f"| {method} | {smoothing} | {med['structure_ssim']:.3f} | {med['lab_distance']:.1f} | "
+                     f"{med['seconds']:.0f} |")
+    first = result["settings"]["pairs"][0]
+    name = f"{Path(first['content']).stem.split('_')[0]}_by_{Path(first['style']).stem.split('_')[0]}.jpg"
+    lines += ["", f"Medians over {len(result['settings']['pairs'])} photo pairs at {result['settings']['size']} px; "
+              "structure: SSIM of gradient magnitudes with the content (1 best); colour: Lab mean and deviation "
+              "distance (lower is closer); [full table](docs/benchmarks.md#photorealistic-transfer). Content, style, "
+              "then gatys, photorealistic, photorealistic + masks and reinhard, each plain and smoothed (exact):", "",
+              f"![photorealistic](benchmarks/results/photoreal/{name})"]
+    return "\n".join(lines)
+
+
 def _load(name: str) -> dict | None:
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
@@ -460,7 +504,8 @@ RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "qualit
              "bench_gpu": bench_gpu, "referee": referee, "zoo": zoo, "colorize": colorize, "gan_speed": gan_speed,
              "live_models": live_models, "soak": soak, "blend": blend,
              "photoreal": photoreal}
-SUMMARIES = {"headline": headline}  # tables drawn from several result files
+# tables drawn from several result files, or summaries of one for the README
+SUMMARIES = {"headline": headline, "blend_summary": blend_summary, "photoreal_summary": photoreal_summary}
 
 
 def render(document: str) -> str:
