@@ -400,8 +400,8 @@ def blend_summary() -> str:
     picture = f"{Path(first['object']).stem}_in_{Path(first['painting']).stem}.jpg"
     lines += ["", f"Medians over {len(result['settings']['composites'])} composites at "
               f"{result['settings']['size']} px (style and content: lower is better; seam: 1.0 is as busy as the "
-              "painting, a hard edge is above); [full table](docs/benchmarks.md#blending-an-object-into-a-painting). The painting, "
-              "paste, poisson, deep, painterly:", "", f"![blending](benchmarks/results/blend/{picture})"]
+              "painting, a hard edge is above); [full table](docs/benchmarks.md#blending-an-object-into-a-painting). "
+              "The painting, paste, poisson, deep, painterly:", "", f"![blending](benchmarks/results/blend/{picture})"]
     return "\n".join(lines)
 
 
