@@ -76,6 +76,8 @@ def main(argv=None) -> int:
     parser.add_argument("--model", action="append", default=[])
     parser.add_argument("--crops", type=int, default=20, help="random crops per painting")
     parser.add_argument("--out", type=Path, default=RESULTS / "frechet.json")
+    parser.add_argument("--picture", type=Path, help="also write a grid: the first three photos (rows), as they are "
+                        "and through each model (columns)")
     args = parser.parse_args(argv)
 
     import torch
@@ -100,9 +102,11 @@ def main(argv=None) -> int:
     photos = [fitted(read_image(p)) for folder in args.photos for p in image_files(folder, (".jpg", ".jpeg", ".png"))]
     rows = [{"model": "photo (unmodified)", "frechet": round(frechet_distance(features(photos), collection), 3),
              "content_loss": 0.0}]
+    columns = [photos[:3]]
     for spec in args.model:
         run = runner(spec)
         outputs = [run(photo) for photo in photos]
+        columns.append(outputs[:3])
         with torch.no_grad():
             content = [float(referee(bgr8_to_tensor(o), referee.content_targets(bgr8_to_tensor(p))).content)
                        for o, p in zip(outputs, photos)]
@@ -116,6 +120,14 @@ def main(argv=None) -> int:
               "rows": rows, "machine": machine_info()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
+    if args.picture:
+        def tile(image: np.ndarray, side: int = 160) -> np.ndarray:  # the centre square, resized
+            h, w = image.shape[:2]
+            m = min(h, w)
+            square = image[(h - m) // 2:(h - m) // 2 + m, (w - m) // 2:(w - m) // 2 + m]
+            return cv2.resize(square, (side, side), interpolation=cv2.INTER_AREA)
+        grid = np.vstack([np.hstack([tile(column[i]) for column in columns]) for i in range(len(columns[0]))])
+        cv2.imwrite(str(args.picture), grid, [cv2.IMWRITE_JPEG_QUALITY, 88])
     print(f"wrote {args.out}")
     return 0
 
