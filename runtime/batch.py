@@ -13,6 +13,7 @@ pieces exactly is not guaranteed, so a video always goes whole to one actor).
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,7 +112,7 @@ class _RayStylizer:
 
 
 def run_ray(jobs: list[tuple[str, str]], model: str, address: str | None = None, num_gpus: float = 0.0,
-            concurrency: int = 2, **stylizer_options) -> BatchReport:
+            concurrency: int = 2, progress: bool = True, **stylizer_options) -> BatchReport:
     try:
         import ray
     except ModuleNotFoundError:
@@ -121,23 +122,32 @@ def run_ray(jobs: list[tuple[str, str]], model: str, address: str | None = None,
     report, start = BatchReport(engine="ray"), time.perf_counter()
     todo = [(s, t) for s, t in jobs if not Path(t).exists()]
     report.skipped = len(jobs) - len(todo)
+    results = []
     if todo:
         from .native_stderr import quiet_native_stderr
+        from .progress import progress_bar
 
         started_here = not ray.is_initialized()
-        with quiet_native_stderr():  # Ray's own start-up and scheduling messages (shown with --verbose)
-            if started_here:
-                ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-            try:
+        terminal = os.fdopen(os.dup(2), "w")  # the progress bar's, while Ray's own messages are kept off it
+        bar = progress_bar(total=len(todo), quiet=not progress, desc="batch (ray)", unit="file", file=terminal)
+        try:
+            with quiet_native_stderr():  # Ray's start-up and scheduling messages (shown with --verbose)
+                if started_here:
+                    ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
                 ray.data.DataContext.get_current().enable_progress_bars = False
                 rows = [{"input": s, "output": t} for s, t in todo]
                 dataset = ray.data.from_items(rows, override_num_blocks=len(todo))
-                results = dataset.map_batches(
-                    _RayStylizer, fn_constructor_args=(model, stylizer_options), batch_size=1,
-                    compute=ray.data.ActorPoolStrategy(size=concurrency), num_gpus=num_gpus or None).take_all()
-            finally:
-                if started_here:
-                    ray.shutdown()
+                for row in dataset.map_batches(
+                        _RayStylizer, fn_constructor_args=(model, stylizer_options), batch_size=1,
+                        compute=ray.data.ActorPoolStrategy(size=concurrency), num_gpus=num_gpus or None).iter_rows():
+                    results.append(row)
+                    bar.update(1)
+                    bar.set_postfix(files_s=f"{len(results) / max(time.perf_counter() - start, 1e-9):.2f}")
+        finally:
+            bar.close()
+            terminal.close()
+            if started_here:
+                ray.shutdown()
         for row in results:
             if row["reason"]:
                 report.failed.append({"input": row["input"], "reason": row["reason"]})

@@ -33,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     options = stylizer_options(args)
     model = args.model or DEFAULT_MODEL
     if args.engine == "ray":
-        report = run_ray(jobs, model, args.address, args.num_gpus, args.concurrency, **options)
+        report = run_ray(jobs, model, args.address, args.num_gpus, args.concurrency, progress=not args.quiet,
+                         **options)
     else:
         report = run_local(jobs, model, progress=not args.quiet, **options)
     summary = report.to_dict()
