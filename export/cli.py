@@ -102,8 +102,6 @@ def _export_triton(args: argparse.Namespace) -> int:
     repo = Path(args.out)
     if repo.exists() and not repo.is_dir():
         raise UserError(f"{repo}: exists and is not a folder")
-    if args.max_batch_size < 1 or args.instances < 1:
-        raise UserError("--max-batch-size and --instances must be at least 1")
     created = not repo.exists()
     repo.mkdir(parents=True, exist_ok=True)
     try:

@@ -7,7 +7,7 @@ uint8 HxWx3 BGR for the bgr8 layout, float32 3xHxW for rgb_float. Dynamic batchi
 (frames of one video or camera). `--trt-accelerator` asks onnxruntime for its TensorRT execution provider.
 
 Every config written is parsed back with the ModelConfig protobuf that tritonclient ships and its inputs and outputs
-compared with the model file's (check_repository), so a repository that Triton would reject is never left behind.
+compared with the model file's (check_model), so a repository that Triton would reject is never left behind.
 """
 
 from __future__ import annotations

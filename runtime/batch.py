@@ -19,11 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UserError, missing_dependency
-from .imageio import image_files, read_image, write_image
+from .imageio import IMAGE_EXTENSIONS, KEPT_FORMATS, image_files, read_image, write_image
 from .video_writer import VIDEO_EXTENSIONS
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
-KEEP = (".png", ".jpg", ".jpeg", ".webp")  # image outputs keep these formats; others become .png
 
 
 @dataclass
@@ -55,7 +53,7 @@ def plan(inputs: list[str], out: Path) -> list[tuple[str, str]]:
             raise UserError(f"{path}: no such file or folder")
         for source, relative in found:
             suffix = source.suffix.lower()
-            target = relative if suffix in KEEP + VIDEO_EXTENSIONS else relative.with_suffix(".png")
+            target = relative if suffix in KEPT_FORMATS + VIDEO_EXTENSIONS else relative.with_suffix(".png")
             jobs.append((str(source), str(out / target)))
     targets = [t for _, t in jobs]
     if len(set(targets)) != len(targets):

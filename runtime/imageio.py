@@ -18,6 +18,8 @@ from .errors import UserError
 from .image_header import MAX_PIXELS, declared_size, jpeg_frame
 
 WRITABLE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+IMAGE_EXTENSIONS = WRITABLE_EXTENSIONS  # what folders are searched for (stylize, batch): the same formats
+KEPT_FORMATS = (".png", ".jpg", ".jpeg", ".webp")  # an output keeps its input's format if it is one of these
 
 
 def decode_image(data: bytes, name: str = "input", max_pixels: int = MAX_PIXELS,

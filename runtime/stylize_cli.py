@@ -12,9 +12,8 @@ from pathlib import Path
 from .backends import BACKENDS
 from .errors import UserError
 from .image_header import MAX_PIXELS
-from .imageio import WRITABLE_EXTENSIONS, image_files
+from .imageio import IMAGE_EXTENSIONS, KEPT_FORMATS, WRITABLE_EXTENSIONS, image_files
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, several: bool = False, stills: bool = True) -> None:
@@ -103,7 +102,7 @@ def _jobs(args: argparse.Namespace, model_name: str) -> list[tuple[Path | None, 
     jobs = []
     for path, root in files:
         suffix = f".{args.format}" if args.format else (path.suffix.lower() if path.suffix.lower() in
-                                                         (".png", ".jpg", ".jpeg", ".webp") else ".png")
+                                                         KEPT_FORMATS else ".png")
         if out is not None and single and out.suffix:
             target = out
         elif out is not None:
