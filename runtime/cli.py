@@ -63,6 +63,10 @@ COMMANDS: dict[str, Command] = {
                          "train an image-to-image translation GAN: pix2pix, pix2pixHD (paired), CycleGAN",
                          "stylecast train-gan --method pix2pix --pairs pairs/ --out colorize.pt --task colorize "
                          "--model-setting grayscale_input=true"),
+    "train-arbitrary": Command("stylecast.training.arbitrary.cli",
+                               "train one network for any painting as a style, given at run time",
+                               "stylecast train-arbitrary --data photos/ --styles paintings/ --hold-out udnie "
+                               "--out arbitrary.pt --init starry_night-lite.pt"),
     "make-pairs": Command("stylecast.training.translation.cli", "build paired training data from a folder of photos",
                           "stylecast make-pairs --task gray2color --photos photos/ --out pairs/"),
     "export": Command("stylecast.export.cli", "export a checkpoint to ONNX, with verified parity",

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from stylecast.runtime.errors import UserError
 
+from .arbitrary.network import ArbitraryLiteConfig, ArbitraryLiteNet
 from .generator import Generator
 from .lite_net import LiteNet, LiteNetConfig
 from .texture_net import TextureNet, TextureNetConfig
@@ -31,7 +32,9 @@ ARCHITECTURES = {
     "unet": Architecture(UNet, UNetConfig),  # pix2pix
     "pix2pixhd": Architecture(Pix2PixHD, Pix2PixHDConfig),
     "resnet": Architecture(ResnetGenerator, ResnetGeneratorConfig),  # CycleGAN's
+    "arbitrary-lite": Architecture(ArbitraryLiteNet, ArbitraryLiteConfig),  # any painting at run time
 }
+CONDITIONAL = ("arbitrary-lite",)  # take a style vector besides the image; trained by `train-arbitrary`
 
 
 def build_model(arch: str, config: dict | None = None) -> Generator:

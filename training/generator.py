@@ -26,11 +26,13 @@ EDGE_CONTEXT = 32  # pixels of reflection on each side at inference: 4 cells of 
 class Generator(nn.Module):
     stride: int = 1
 
-    def body(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+    def body(self, x: torch.Tensor, *condition: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def forward(self, x: torch.Tensor, with_preactivation: bool = False):
-        """The image; with `with_preactivation`, also the values before the tanh (for `saturation`)."""
+    def forward(self, x: torch.Tensor, *condition: torch.Tensor, with_preactivation: bool = False):
+        """The image; with `with_preactivation`, also the values before the tanh (for `saturation`).
+        `condition`: what a conditional generator takes besides the image (the arbitrary-style network's style
+        vector); plain generators take none."""
         # Branch-free on purpose: the same code exports to ONNX with symbolic height and width.
         height, width = x.shape[-2], x.shape[-1]
         top = left = 0
@@ -39,7 +41,7 @@ class Generator(nn.Module):
             x = F.pad(x, (left, left, top, top), mode="reflect")
         padded_h, padded_w = x.shape[-2], x.shape[-1]
         x = F.pad(x, (0, padding(padded_w, self.stride), 0, padding(padded_h, self.stride)), mode="replicate")
-        z = self.body(x)[..., top:top + height, left:left + width]
+        z = self.body(x, *condition)[..., top:top + height, left:left + width]
         # Scaled tanh (Johnson et al. 2016): a bounded output, so the loss sees exactly the image that is shown.
         y = (torch.tanh(z) + 1.0) * 0.5
         return (y, z) if with_preactivation else y
