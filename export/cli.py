@@ -36,6 +36,8 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
                             help="bgr8: uint8 HxWx3 BGR in and out (what OpenCV uses); rgb_float: float NCHW 0..1")
         parser.add_argument("--precision", choices=PRECISIONS, default="fp32")
         parser.add_argument("--calibration", help="folder of photos for --precision int8")
+        parser.add_argument("--default-style", metavar="PAINTING", help="arbitrary-style models: the painting they "
+                            "paint without --style (default: the one their checkpoint stores)")
     else:
         parser.add_argument("onnx", help="ONNX file written by 'stylecast export'")
         parser.add_argument("--shapes", required=True,
@@ -64,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--calibration is for --precision int8 only")
     if args.calibration is not None and not Path(args.calibration).is_dir():
         raise UserError(f"{args.calibration}: no such folder of calibration photos")
+    if args.default_style is not None and args.zoo:
+        raise UserError("--default-style is for one checkpoint, not --zoo")
     if args.zoo:
         checkpoints = sorted(ZOO.glob("*.pt"))
         if not checkpoints:
@@ -83,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     reports = []
     for checkpoint, out in jobs:
         parity = export_checkpoint(checkpoint, out, layout=args.layout, precision=args.precision,
-                                   calibration=args.calibration)
+                                   calibration=args.calibration, default_style=args.default_style)
         reports.append({"checkpoint": str(checkpoint), "onnx": str(out), "parity": parity})
         worst = parity["worst"]
         if not args.json and not args.quiet:

@@ -18,6 +18,7 @@ from stylecast.runtime.errors import UserError, missing_dependency
 from stylecast.runtime.imageio import read_image, write_atomic
 from stylecast.runtime.model_metadata import LAYOUTS, PRECISIONS, ModelMetadata
 from stylecast.runtime.samples import SAMPLE_CONTENT
+from stylecast.training.architectures import CONDITIONAL
 from stylecast.training.checkpoint import file_sha256, load_checkpoint, model_from_checkpoint, stores_half_weights
 from stylecast.training.macs import macs_per_pixel
 
@@ -111,15 +112,34 @@ def cpu_latency_ms(model_bytes: bytes, layout: str, size: int = 512, runs: int =
     return round(statistics.median(times) * 1e3, 3)
 
 
+def _metadata_fields(data: dict, model, checkpoint, layout: str, precision: str) -> dict:
+    return dict(arch=data["arch"], model_config=data["model_config"], style_name=data["style"]["name"],
+                style_images=data["style"]["images"], train_size=int(data["train"]["size"]), layout=layout,
+                stride=int(model.stride), macs_per_pixel=macs_per_pixel(model),
+                checkpoint_sha256=file_sha256(checkpoint), precision=precision, stylecast_version=__version__,
+                loss_config=data["loss_config"], task=data.get("task", "style"),
+                method=data.get("method", "perceptual"))
+
+
 def export_checkpoint(checkpoint: str | Path, out: str | Path, layout: str = "bgr8", precision: str = "fp32",
-                      calibration: str | Path | None = None) -> dict:
-    """Export, check parity, write `out`; returns the parity report. Raises UserError beyond tolerance."""
+                      calibration: str | Path | None = None, default_style: str | Path | None = None) -> dict:
+    """Export, check parity, write `out`; returns the parity report. Raises UserError beyond tolerance.
+    An arbitrary-style checkpoint writes two files (arbitrary_export.py); `default_style` is for those only."""
     if layout not in LAYOUTS:
         raise UserError(f"unknown layout {layout!r}; choose one of: {', '.join(LAYOUTS)}")
     if precision not in PRECISIONS:
         raise UserError(f"unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}")
     data = load_checkpoint(checkpoint)
     model = model_from_checkpoint(data, str(checkpoint))  # refuses NaN weights, which would pass parity as 'PSNR inf'
+    if data["arch"] in CONDITIONAL:
+        if (layout, precision) != ("bgr8", "fp32") or calibration is not None:
+            raise UserError(f"{data['arch']} exports as bgr8 fp32 only")
+        from .arbitrary_export import export_arbitrary
+
+        return export_arbitrary(data, model, out, _metadata_fields(data, model, checkpoint, layout, precision),
+                                None if default_style is None else str(default_style))
+    if default_style is not None:
+        raise UserError("--default-style is for arbitrary-style models; this checkpoint paints one style")
     reference = ExportGraph(model, layout).eval()
     if precision == "fp16":
         graph = ExportGraph(half_precision(model), layout, dtype=torch.float16).eval()
@@ -146,12 +166,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, layout: str = "bg
         worst = parity["worst"]
         raise UserError(f"parity check failed for {precision}/{layout}: max abs difference {worst['max_abs']:.3g}, "
                         f"PSNR {worst['psnr']:.1f} dB, tolerance {parity['tolerance']}; no file written")
-    meta = ModelMetadata(
-        arch=data["arch"], model_config=data["model_config"], style_name=data["style"]["name"],
-        style_images=data["style"]["images"], train_size=int(data["train"]["size"]), layout=layout,
-        stride=int(model.stride), macs_per_pixel=macs_per_pixel(model), checkpoint_sha256=file_sha256(checkpoint),
-        precision=precision, stylecast_version=__version__, loss_config=data["loss_config"], parity=parity,
-        task=data.get("task", "style"), method=data.get("method", "perceptual"))
+    meta = ModelMetadata(**_metadata_fields(data, model, checkpoint, layout, precision), parity=parity)
     for key, value in meta.to_props().items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value

@@ -73,7 +73,7 @@ class OnnxRuntimeBackend(Backend):
     name = "onnxruntime"
 
     def __init__(self, path: str | Path, meta: ModelMetadata, device: str = "cpu", threads: int | None = None,
-                 spin: bool = True):
+                 spin: bool = True, initializers: dict[str, np.ndarray] | None = None):
         super().__init__(meta)
         try:
             import onnxruntime as ort
@@ -94,6 +94,12 @@ class OnnxRuntimeBackend(Backend):
         options.log_severity_level = 4
         if not spin:  # idle threads sleep at once instead of spin-waiting for the next run
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Values that replace the graph's initializers of those names (an arbitrary-style model's style vector);
+        # the OrtValues must outlive the session's creation.
+        self._initializers = {name: ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(value))
+                              for name, value in (initializers or {}).items()}
+        for name, value in self._initializers.items():
+            options.add_initializer(name, value)
         if device == "cuda" and hasattr(ort, "preload_dlls"):
             ort.preload_dlls()  # CUDA and cuDNN from the nvidia-* pip packages (torch's), where those are the ones
         try:
@@ -141,25 +147,32 @@ class OnnxRuntimeBackend(Backend):
 
 
 def open_backend(path: str | Path, meta: ModelMetadata, backend: str = "auto", device: str = "auto",
-                 threads: int | None = None, spin: bool = True) -> Backend:
+                 threads: int | None = None, spin: bool = True,
+                 initializers: dict[str, np.ndarray] | None = None) -> Backend:
     """The backend asked for, or for 'auto' the fastest that can run this model file here.
 
     `spin=False` stops onnxruntime's worker threads from spin-waiting between runs: spinning shaves a little
     latency off back-to-back calls, but in a pipeline it takes the cores that the capture and output threads need
-    (live at 640x480 --scale 0.5 on 2 cores: 24-26 fps spinning, 30 of 30 without)."""
+    (live at 640x480 --scale 0.5 on 2 cores: 24-26 fps spinning, 30 of 30 without).
+
+    `initializers` replace graph constants by name when the model is opened (an arbitrary-style model's style
+    vector); an engine has its constants built in and refuses them."""
     if backend not in BACKENDS:
         raise UserError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     path = Path(path)
     if path.suffix == ".plan":
         if backend not in ("auto", "tensorrt"):  # an engine is opaque: no other backend can read it
             raise UserError(f"{path} is a TensorRT engine; it runs only with --backend tensorrt")
+        if initializers:
+            raise UserError(f"{path} is a TensorRT engine, whose style is built in; --style needs the .onnx model "
+                            "(onnxruntime or torch backend)")
         from .tensorrt_backend import TensorRTBackend
 
         return TensorRTBackend(path, meta)
     if backend == "torch":
         from .torch_backend import TorchBackend
 
-        return TorchBackend(path, meta, device=device)
+        return TorchBackend(path, meta, device=device, initializers=initializers)
     if backend == "tensorrt":
         raise UserError(f"{path} is an ONNX file; build an engine first: stylecast build-engine {path} "
                         f"--shapes HxW,... --out MODEL.plan")
@@ -167,4 +180,4 @@ def open_backend(path: str | Path, meta: ModelMetadata, backend: str = "auto", d
         import onnxruntime as ort
 
         device = auto_ort_device(ort.get_available_providers())
-    return OnnxRuntimeBackend(path, meta, device=device, threads=threads, spin=spin)
+    return OnnxRuntimeBackend(path, meta, device=device, threads=threads, spin=spin, initializers=initializers)

@@ -26,12 +26,12 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .batch import plan, run_local, run_ray
-    from .models import DEFAULT_MODEL, resolve_model
+    from .models import DEFAULT_ARBITRARY_MODEL, DEFAULT_MODEL, resolve_model
 
-    resolve_model(args.model)  # a bad model fails now, with one line, before any cluster starts
+    model = args.model or (DEFAULT_ARBITRARY_MODEL if args.style else DEFAULT_MODEL)
+    resolve_model(model)  # a bad model fails now, with one line, before any cluster starts
     jobs = plan(args.inputs, Path(args.out))
     options = stylizer_options(args)
-    model = args.model or DEFAULT_MODEL
     if args.engine == "ray":
         report = run_ray(jobs, model, args.address, args.num_gpus, args.concurrency, progress=not args.quiet,
                          **options)

@@ -10,6 +10,8 @@ asks for a camera's behaviour: so `--frames N` on a file means its first N frame
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 import queue
 import sys
@@ -294,6 +296,15 @@ def run_live(stylizers: list, source: str, frames: int | None = None, window: bo
              record: str | None = None, virtual_camera: bool = False, pace: bool = True,
              frame_filter=None, drop_frames: bool = False, loop: bool = False) -> LiveReport:
     """The live loop over one or more models (keys: see Controls)."""
+    with contextlib.ExitStack() as clips:
+        for stylizer in stylizers:
+            clips.enter_context(stylizer.clip())
+        return _run_live(stylizers, source, frames, window, stdout, record, virtual_camera, pace, frame_filter,
+                         drop_frames, loop)
+
+
+def _run_live(stylizers, source, frames, window, stdout, record, virtual_camera, pace, frame_filter, drop_frames,
+              loop) -> LiveReport:
     keep_freed_memory()
     log = LatencyLog()
     # a missing source fails here, before any output

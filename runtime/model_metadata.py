@@ -16,6 +16,7 @@ FORMAT_VERSION = 1
 LAYOUTS = ("bgr8", "rgb_float")  # uint8 NHWC BGR 0..255 (what OpenCV hands over) | float32 NCHW RGB 0..1
 PRECISIONS = ("fp32", "fp16", "int8")
 PREFIX = "stylecast."
+STYLE_ENCODER_SUFFIX = ".style.onnx"  # an arbitrary-style model's style side, beside MODEL.onnx
 
 
 @dataclass
@@ -35,6 +36,10 @@ class ModelMetadata:
     parity: dict = field(default_factory=dict)
     task: str = "style"  # what the model does to an image: style (a painting's look), ...
     method: str = "perceptual"  # how it was trained: perceptual (a VGG19 loss, Johnson et al.), ...
+    # Arbitrary-style models only (empty otherwise): for the per-frame file, role "frame", the initializer holding
+    # the style vector, its length, the style-side file, the side style images are encoded at, the default
+    # painting and the paintings held out of training; for the style side, role "style-encoder".
+    conditional: dict = field(default_factory=dict)
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
 

@@ -11,11 +11,12 @@ from typing import NamedTuple
 
 from .engine_sidecar import read_sidecar
 from .errors import UserError
-from .model_metadata import ModelMetadata
+from .model_metadata import STYLE_ENCODER_SUFFIX, ModelMetadata
 from .onnx_file_check import read_checked_metadata
 
 MODELS_DIR = Path(__file__).resolve().parent / "data" / "models"
 DEFAULT_MODEL = "starry_night-lite"
+DEFAULT_ARBITRARY_MODEL = "arbitrary-lite"  # the model --style uses when no --model is given
 
 
 class ModelFile(NamedTuple):
@@ -25,7 +26,7 @@ class ModelFile(NamedTuple):
 
 
 def bundled_names() -> list[str]:
-    return sorted(p.stem for p in MODELS_DIR.glob("*.onnx"))
+    return sorted(p.stem for p in MODELS_DIR.glob("*.onnx") if not p.name.endswith(STYLE_ENCODER_SUFFIX))
 
 
 def read_model_metadata(path: Path) -> ModelMetadata:

@@ -16,6 +16,14 @@ from .imageio import IMAGE_EXTENSIONS, KEPT_FORMATS, WRITABLE_EXTENSIONS, image_
 
 
 
+def weights(text: str) -> list[float]:
+    """'0.7,0.3' -> [0.7, 0.3]."""
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid weights {text!r}: give numbers separated by commas") from None
+
+
 def add_model_arguments(parser: argparse.ArgumentParser, several: bool = False, stills: bool = True) -> None:
     """The model and its options; `several`: --model repeats (live); `stills`: offer the slow exact smoothing."""
     if several:
@@ -28,7 +36,13 @@ def add_model_arguments(parser: argparse.ArgumentParser, several: bool = False, 
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="onnxruntime execution provider")
     parser.add_argument("--threads", type=int, help="CPU threads for onnxruntime (default: all cores)")
-    parser.add_argument("--strength", type=float, default=1.0, help="0: the input; 1: full stylisation")
+    parser.add_argument("--style", action="append", metavar="PAINTING",
+                        help="any painting (or image) as the style, with an arbitrary-style model (default then: "
+                        "arbitrary-lite); repeat to blend several" + (", or to switch between them with n/p "
+                        "when --style-blend is not given" if several else ""))
+    parser.add_argument("--style-blend", type=weights, metavar="W,W,...", help="weight of each --style image")
+    parser.add_argument("--strength", type=float, default=1.0, help="0: the input (arbitrary-style models: the "
+                        "input in its own style); 1: full stylisation")
     parser.add_argument("--preserve-color", action="store_true", help="keep the input's colours")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="run the network at this fraction of the resolution, then guided upsampling")
@@ -66,14 +80,17 @@ def stylizer_options(args: argparse.Namespace) -> dict:
     options = StylizeOptions(strength=args.strength, preserve_color=args.preserve_color, scale=args.scale,
                              max_size=args.max_size, tile=args.tile, tile_overlap=args.tile_overlap,
                              photo_smooth=args.photo_smooth)
-    return {"backend": args.backend, "device": args.device, "options": options, "threads": args.threads}
+    return {"backend": args.backend, "device": args.device, "options": options, "threads": args.threads,
+            "style": args.style, "style_blend": args.style_blend}
 
 
-def stylizer_from_args(args: argparse.Namespace, model: str | None = None, pipelined: bool = False):
-    """`pipelined`: other threads (decoding, finishing frames) share the cores with the network's."""
+def stylizer_from_args(args: argparse.Namespace, model: str | None = None, pipelined: bool = False, **overrides):
+    """`pipelined`: other threads (decoding, finishing frames) share the cores with the network's; `overrides`
+    replace stylizer_options' entries (live: one painting per Stylizer)."""
     from .stylizer import Stylizer
 
-    return Stylizer(model=model or args.model, spin=not pipelined, **stylizer_options(args))
+    model = model or (args.model if isinstance(args.model, str) else None)
+    return Stylizer(model=model, spin=not pipelined, **{**stylizer_options(args), **overrides})
 
 
 def _jobs(args: argparse.Namespace, model_name: str) -> list[tuple[Path | None, Path | None]]:

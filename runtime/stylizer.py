@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Iterator
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -20,8 +22,9 @@ from . import color, photo_smooth
 from .backends import Backend, open_backend
 from .errors import UserError
 from .guided import guided_upsample
-from .models import ModelFile, resolve_model
+from .models import DEFAULT_ARBITRARY_MODEL, ModelFile, resolve_model
 from .stabilizer import Motion, Stabilizer
+from .style_vectors import StyleEncoder, toward_own
 from .tiling import run_tiled
 
 
@@ -83,25 +86,102 @@ class Pending:
 
 @dataclass
 class Stylizer:
-    model: str | None = None  # bundled model name or path to .onnx / .plan; None: the default model
+    model: str | None = None  # bundled model name or path to .onnx / .plan; None: the default model (with `style`:
+    # the default arbitrary-style model)
     backend: str = "auto"
     device: str = "auto"
     options: StylizeOptions = field(default_factory=StylizeOptions)
     threads: int | None = None
     spin: bool = True  # False in pipelines whose other threads need the cores (see open_backend)
+    style: Sequence[str | os.PathLike | np.ndarray] | None = None  # arbitrary-style models: painting(s) to paint
+    style_blend: Sequence[float] | None = None  # their weights (default equal)
 
     def __post_init__(self):
         limit = max(64, 4 * (os.cpu_count() or 1))
         if self.threads is not None and not 1 <= self.threads <= limit:
             raise UserError(f"--threads must be between 1 and {limit} (4 per core here), got {self.threads}")
-        self.model_file: ModelFile = resolve_model(self.model)
-        self.runner: Backend = open_backend(self.model_file.path, self.model_file.meta, self.backend, self.device,
-                                            self.threads, self.spin)
+        if self.style is not None and not isinstance(self.style, (list, tuple)):
+            self.style = [self.style]
+        self.model_file: ModelFile = resolve_model(DEFAULT_ARBITRARY_MODEL if self.model is None and self.style
+                                                   else self.model)
+        meta = self.model_file.meta
+        self._encoder: StyleEncoder | None = None  # opened when a style vector is first needed
+        self._style_vector = self._vector = self._own_vector = None
+        self._in_clip = False
+        if meta.conditional.get("role") == "style-encoder":
+            raise UserError(f"{self.model_file.path} is the style side of an arbitrary-style model; give the model "
+                            "itself")
+        self.conditional = bool(meta.conditional)  # an arbitrary-style model: --strength acts on its style vector
+        if self.conditional:
+            if self.style_blend is not None and not self.style:
+                raise UserError("--style-blend weighs --style images; give them")
+            if self.style and self.model_file.path.suffix == ".plan":
+                raise UserError(f"{self.model_file.path} is a TensorRT engine, whose style is built in; --style "
+                                "needs the .onnx model (onnxruntime or torch backend)")
+            if self.style:
+                self._style_vector = self.encoder.mixed(self.style, self.style_blend)
+        elif self.style or self.style_blend is not None:
+            raise UserError(f"{self.model_file.name} paints one style; --style needs an arbitrary-style model "
+                            f"(--model {DEFAULT_ARBITRARY_MODEL})")
+        self._open(self._style_vector)
         self.times = StageTimes()
         self._tracker: ThreadPoolExecutor | None = None  # the Stabilizer's thread, started on first use
 
     @property
+    def encoder(self) -> StyleEncoder:
+        """The model's style side (an arbitrary-style model's; a UserError for others)."""
+        if not self.conditional:
+            raise UserError(f"{self.model_file.name} paints one style and has no style side")
+        if self._encoder is None:
+            self._encoder = StyleEncoder(self.model_file.path, self.model_file.meta)
+        return self._encoder
+
+    def _open(self, vector: np.ndarray | None) -> None:
+        """(Re)open the backend, with `vector` as the arbitrary-style model's style (None: the one built in)."""
+        meta = self.model_file.meta
+        initializers = None if vector is None else {meta.conditional["initializer"]: vector}
+        self.runner: Backend = open_backend(self.model_file.path, meta, self.backend, self.device, self.threads,
+                                            self.spin, initializers)
+        self._vector = vector
+
+    def _condition(self, frame: np.ndarray, strength: float) -> None:
+        """Point an arbitrary-style model at the style vector for this frame: the chosen style moved toward the
+        photo's own by `strength`; reopened only when the vector changes (a still, a key press)."""
+        if not self.conditional:
+            return
+        vector = self._style_vector
+        if strength < 1.0:
+            if self._own_vector is None or not self._in_clip:
+                self._own_vector = self.encoder.vector(frame)
+            style = vector if vector is not None else self._default_vector()
+            vector = toward_own(style, self._own_vector, strength)
+        if not (vector is None and self._vector is None) and not (
+                vector is not None and self._vector is not None and np.array_equal(vector, self._vector)):
+            self._open(vector)
+
+    def _default_vector(self) -> np.ndarray:
+        """The built-in style's vector (for --strength without --style), which export also writes into the
+        metadata."""
+        values = self.model_file.meta.conditional.get("default_vector")
+        if not isinstance(values, list) or len(values) != self.encoder.embedding:
+            raise UserError(f"{self.model_file.path}: its metadata holds no default style vector")
+        return np.asarray(values, dtype=np.float32).reshape(1, -1)
+
+    @contextmanager
+    def clip(self):
+        """Frames of one video or stream: --strength's own style vector comes from the first frame and is kept
+        (per frame it would cost a VGG pass each); per image otherwise."""
+        saved, self._in_clip, self._own_vector = self._in_clip, True, None
+        try:
+            yield self
+        finally:
+            self._in_clip, self._own_vector = saved, None
+
+    @property
     def name(self) -> str:
+        if self.style:
+            labels = [Path(s).stem if not isinstance(s, np.ndarray) else "image" for s in self.style]
+            return f"{self.model_file.name}-{'+'.join(labels)}"
         return self.model_file.name
 
     def _network(self, frame: np.ndarray) -> np.ndarray:
@@ -131,7 +211,8 @@ class Stylizer:
             s = opts.max_size / max(frame.shape[:2])
             frame = cv2.resize(frame, (max(1, round(frame.shape[1] * s)), max(1, round(frame.shape[0] * s))),
                                interpolation=cv2.INTER_AREA)
-        if opts.strength == 0.0:
+        self._condition(frame, opts.strength)  # arbitrary-style models take --strength in their style vector
+        if opts.strength == 0.0 and not self.conditional:
             return Pending(frame, frame, frame.copy(), replace(opts), StageTimes(time.perf_counter() - t0), True)
         net_in = frame
         if opts.scale < 1.0:
@@ -183,7 +264,7 @@ class Stylizer:
                        * 255.0 + 0.5).astype(np.uint8)
             if opts.photo_smooth:
                 out = photo_smooth.smooth(out, frame, opts.photo_smooth)
-            if opts.strength < 1.0:
+            if opts.strength < 1.0 and not self.conditional:
                 out = cv2.addWeighted(out, opts.strength, frame, 1.0 - opts.strength, 0.0)
         pending.times.postprocess = time.perf_counter() - t2
         self.times = pending.times

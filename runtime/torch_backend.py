@@ -41,7 +41,8 @@ def _ints(value) -> list[int]:
 class TorchBackend(Backend):
     name = "torch"
 
-    def __init__(self, path: str | Path, meta: ModelMetadata, device: str = "cpu"):
+    def __init__(self, path: str | Path, meta: ModelMetadata, device: str = "cpu",
+                 initializers: dict[str, np.ndarray] | None = None):
         super().__init__(meta)
         torch, self.F, onnx, helper, numpy_helper = _import()
         self.torch = torch
@@ -56,14 +57,14 @@ class TorchBackend(Backend):
         self.on_gpu = self.device.type == "cuda"
         model = onnx.load(str(path))
         graph = model.graph
-        initializers = {t.name for t in graph.initializer}
+        constant_names = {t.name for t in graph.initializer}
 
         def io(value) -> tuple[str, list]:
             tensor = value.type.tensor_type
             name = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name if tensor.elem_type else "unknown"
             return name, [d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim]
 
-        check_model_io(path, meta, [io(v) for v in graph.input if v.name not in initializers],
+        check_model_io(path, meta, [io(v) for v in graph.input if v.name not in constant_names],
                        [io(v) for v in graph.output])
         unsupported = sorted({n.op_type for n in graph.node if n.domain not in ("", "ai.onnx")
                               or n.op_type not in self._ops()})
@@ -71,6 +72,10 @@ class TorchBackend(Backend):
             raise UserError(f"{path}: the torch backend cannot run operator(s) {', '.join(unsupported)} "
                             f"(int8 models run with --backend onnxruntime)")
         self.constants = {t.name: self._tensor(numpy_helper.to_array(t)) for t in graph.initializer}
+        for name, value in (initializers or {}).items():  # as onnxruntime's add_initializer: same name and shape
+            if name not in self.constants or tuple(self.constants[name].shape) != tuple(value.shape):
+                raise UserError(f"{path}: has no constant {name!r} of shape {tuple(value.shape)} to replace")
+            self.constants[name] = self._tensor(np.ascontiguousarray(value))
         self.nodes = [(n.op_type, list(n.input), list(n.output),
                        {a.name: helper.get_attribute_value(a) for a in n.attribute}) for n in graph.node]
         for op, _, outputs, attrs in self.nodes:
@@ -98,7 +103,11 @@ class TorchBackend(Backend):
                 if op == "Constant":
                     continue
                 args = [values[name] if name else None for name in inputs]
-                values[outputs[0]] = ops[op](args, attrs)
+                result = ops[op](args, attrs)
+                if isinstance(result, (tuple, list)):  # Split: one value per output
+                    values.update(zip(outputs, result))
+                else:
+                    values[outputs[0]] = result
             out = values[self.output_name]
             if self.device.type == "cuda":
                 torch.cuda.synchronize()
@@ -236,7 +245,20 @@ class TorchBackend(Backend):
                                 ceil_mode=bool(a.get("ceil_mode", 0)),
                                 count_include_pad=bool(a.get("count_include_pad", 0)))
 
+        def gemm(x, a):
+            left = x[0].T if a.get("transA", 0) else x[0]
+            right = x[1].T if a.get("transB", 0) else x[1]
+            out = a.get("alpha", 1.0) * (left @ right)
+            return out + a.get("beta", 1.0) * x[2] if len(x) > 2 and x[2] is not None else out
+
+        def split(x, a):
+            axis = a.get("axis", 0)
+            if len(x) > 1 and x[1] is not None:
+                return torch.split(x[0], _ints(x[1]), dim=axis)
+            return torch.tensor_split(x[0], a["num_outputs"], dim=axis)
+
         return {
+            "Gemm": gemm, "Split": split,
             "Add": binary(torch.add), "Sub": binary(torch.sub), "Mul": binary(torch.mul), "Div": binary(div),
             "Max": elementwise(torch.maximum), "Min": elementwise(torch.minimum),
             "Relu": lambda x, a: torch.relu(x[0]), "Tanh": lambda x, a: torch.tanh(x[0]),

@@ -67,6 +67,11 @@ def stylise_video(stylizer, source: str | Path, out: str | Path, progress: bool 
                   frame_filter=None, crf: int = DEFAULT_CRF, encoder: str = "auto") -> VideoReport:
     """Stylise every frame of `source` into `out`; `frame_filter(input, stylised) -> frame` may post-process
     (the temporal stabiliser plugs in here). `crf` and `encoder` as in video_writer.open_writer."""
+    with stylizer.clip():
+        return _stylise_video(stylizer, source, out, progress, frame_filter, crf, encoder)
+
+
+def _stylise_video(stylizer, source, out, progress, frame_filter, crf, encoder) -> VideoReport:
     source, out = Path(source), Path(out)
     check_video_output(out)
     if file_identity(out) is not None and file_identity(out) == file_identity(source):

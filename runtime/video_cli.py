@@ -74,8 +74,14 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "live":
         from .models import DEFAULT_MODEL, bundled_names
 
-        names = args.model or [DEFAULT_MODEL] + [n for n in bundled_names() if n != DEFAULT_MODEL]
-        stylizers = [stylizer_from_args(args, name, pipelined=True) for name in names]
+        if args.style and args.style_blend is None and len(args.style) > 1:  # n/p switch between the paintings
+            stylizers = [stylizer_from_args(args, args.model[0] if args.model else None, pipelined=True,
+                                            style=[style]) for style in args.style]
+        elif args.style:
+            stylizers = [stylizer_from_args(args, name, pipelined=True) for name in args.model or [None]]
+        else:
+            names = args.model or [DEFAULT_MODEL] + [n for n in bundled_names() if n != DEFAULT_MODEL]
+            stylizers = [stylizer_from_args(args, name, pipelined=True) for name in names]
     else:
         stylizers = [stylizer_from_args(args, pipelined=True)]
     stylizer = stylizers[0]

@@ -11,7 +11,8 @@ from stylecast.training.perceptual import LossConfig
 SMALL = {"transformer": {"width": 8, "residual_blocks": 1}, "lite": {"width": 4, "residual_blocks": 1},
          "texture": {"scales": 3, "channels": 4}, "unet": {"width": 4, "depth": 3, "max_width": 8},
          "pix2pixhd": {"width": 4, "downsamplings": 2, "residual_blocks": 1, "local_residual_blocks": 1},
-         "resnet": {"width": 4, "residual_blocks": 1}}
+         "resnet": {"width": 4, "residual_blocks": 1},
+         "arbitrary-lite": {"width": 4, "residual_blocks": 1, "embedding": 8, "hidden": 16}}
 
 
 def make_checkpoint(path, arch: str, config: dict | None = None, seed: int = 0):
@@ -27,7 +28,9 @@ def make_checkpoint(path, arch: str, config: dict | None = None, seed: int = 0):
         "train": {"size": 64, "style_size": 64, "batch_size": 1, "lr": 1e-3, "seed": seed, "device": "cpu",
                   "amp": "fp32", "noise_weight": 0.0, "noise_std": 0.04},
         "data": {"folder": "synthetic", "images": 1, "skipped": 0}, "step": 0, "metrics": {},
-        "model": model.state_dict()})
+        "model": model.state_dict(),
+        **({"default_style": {"image": "style.png", "vector": torch.randn(1, model.config.embedding)}}
+           if hasattr(model, "embed") else {})})
     return path
 
 

@@ -15,6 +15,8 @@ from .macs import macs_per_pixel, parameter_count
 
 
 def render_card(data: dict, name: str, quality: dict | None = None) -> str:
+    if data.get("method") == "arbitrary":
+        return render_arbitrary_card(data, name)
     if data.get("method", "perceptual") != "perceptual":
         return render_gan_card(data, name)
     model = model_from_checkpoint(data)
@@ -95,6 +97,43 @@ def render_gan_card(data: dict, name: str) -> str:
         f"| model settings | {json.dumps(data['model_config'])} |",
         f"| parameters | {parameter_count(model):,} |",
         f"| MACs per output pixel | {macs_per_pixel(model):,.0f} |",
+        f"| final losses (mean of the last log window) | "
+        f"{', '.join(f'{k} {v:.4g}' for k, v in data.get('metrics', {}).items() if v)} |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_arbitrary_card(data: dict, name: str) -> str:
+    """The card of an arbitrary-style model: the paintings it learnt from and those it never saw."""
+    model = model_from_checkpoint(data)
+    train, style, loss = data["train"], data["style"], data["loss_config"]
+    per_frame = parameter_count(model) - parameter_count(model.predict)
+    time_limit = f"; time limit {train['time_limit']:g} min" if train.get("time_limit") else ""
+    lines = [
+        f"# {name}", "",
+        "One network for any painting, given at run time (`--style PAINTING`): a style-prediction MLP over VGG19 "
+        "feature statistics sets the instance norms of a conditional LiteNet.", "",
+        "| | |", "| --- | --- |",
+        f"| trained on | {len(style['images'])} paintings: {', '.join(Path(i).stem for i in style['images'])} |",
+        f"| held out (never trained on) | {', '.join(Path(i).stem for i in style.get('held_out', [])) or 'none'} |",
+        f"| default style (without --style) | {data.get('default_style', {}).get('image', 'none')} |",
+        f"| style views | {train['bank_views']} ({train['views']} per painting, one the whole painting; "
+        f"{train['photo_views']} photos as unpainted styles) |",
+        f"| licence | {style.get('licence', 'not recorded')} |",
+        f"| content set | {data['data']['folder']}: {data['data']['images']} photos |",
+        f"| initial weights | {_initial_weights(data.get('init'))} |",
+        f"| steps | {data['step']} x batch {train['batch_size']}{time_limit} |",
+        f"| resolution | {train['size']} px content crops |",
+        f"| optimiser | Adam, lr {train['lr']}{_decay(train)}, seed {train['seed']}, {train['device']}, "
+        f"{train['amp']} |",
+        f"| loss | content {', '.join(loss['content_layers'])} x{loss['content_weight']:g}, Gram "
+        f"{', '.join(loss['style_layers'])} x{loss['style_weight']:g} (each sample against its own style), "
+        f"saturation x{train['saturation_weight']:g} |",
+        f"| model settings | {json.dumps(data['model_config'])} |",
+        f"| parameters | {parameter_count(model):,}, of which {per_frame:,} run per frame (stored in "
+        f"{'float16; computed in float32' if stores_half_weights(data) else 'float32'}) |",
+        f"| MACs per output pixel | {macs_per_pixel(model):,.0f} (and one {model.config.embedding} x "
+        f"{model.to_norm_params.out_features} matrix product per frame) |",
         f"| final losses (mean of the last log window) | "
         f"{', '.join(f'{k} {v:.4g}' for k, v in data.get('metrics', {}).items() if v)} |",
     ]

@@ -33,13 +33,15 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     run.add_argument("--steps", type=int, help=f"steps (default: {GPU_STEPS:,} on a GPU, {CPU_STEPS:,} on the CPU)")
     run.add_argument("--batch-size", type=int, default=4)
     run.add_argument("--size", type=int, default=192, help="side of the content crops")
-    run.add_argument("--lr", type=float, default=1e-3)
+    run.add_argument("--lr", type=float, default=5e-4)
     run.add_argument("--lr-decay", type=float, default=0.3, metavar="FRACTION",
                      help="the rate falls to zero along a cosine over this final fraction of the run")
     run.add_argument("--style-weight", type=float, default=5.0)
     run.add_argument("--content-weight", type=float, default=1.0)
-    run.add_argument("--views", type=int, default=32, help="augmented views of each training painting")
-    run.add_argument("--photo-views", type=int, default=128, help="photos used as unpainted styles")
+    run.add_argument("--views", type=int, default=24, help="augmented views of each training painting")
+    run.add_argument("--photo-views", type=int, default=64, help="photos used as unpainted styles")
+    run.add_argument("--content-layer", action="append", dest="content_layers", metavar="LAYER",
+                     help="VGG19 layer of the content loss; repeatable (default: relu2_2)")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--time-limit", type=float, metavar="MINUTES", help="stop after this many minutes, with a "
                      "checkpoint")
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         style_weight=args.style_weight, content_weight=args.content_weight, views=args.views,
         photo_views=args.photo_views, seed=args.seed, time_limit=args.time_limit, device=args.device,
         checkpoint_every=args.checkpoint_every, preview_every=args.preview_every, log_every=args.log_every,
-        progress=not args.quiet)
+        progress=not args.quiet, **({"content_layers": tuple(args.content_layers)} if args.content_layers else {}))
     result = train_arbitrary(settings, Path(args.data), Path(args.styles), out, args.hold_out,
                              model_settings=dict(args.model_setting), init=Path(args.init) if args.init else None,
                              resume=args.resume, licence=args.licence)

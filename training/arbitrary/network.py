@@ -48,14 +48,34 @@ class StyleStatistics(nn.Module):
         self.vgg = VGG19Features(STATISTICS_LAYERS)
 
     def forward(self, rgb: torch.Tensor) -> torch.Tensor:
-        features = self.vgg(rgb)
-        parts = []
-        for layer in STATISTICS_LAYERS:
-            flat = features[layer].flatten(2)
-            mean = flat.mean(2)
-            std = (flat - mean[..., None]).square().mean(2).add(1e-5).sqrt()
-            parts += [torch.log1p(mean), torch.log1p(std)]
-        return torch.cat(parts, dim=1)
+        return statistics_from_features(self.vgg(rgb))
+
+
+def statistics_from_features(features: dict[str, torch.Tensor]) -> torch.Tensor:
+    """StyleStatistics from VGG features already computed (the style bank's pass also makes Gram targets)."""
+    parts = []
+    for layer in STATISTICS_LAYERS:
+        flat = features[layer].flatten(2)
+        mean = flat.mean(2)
+        std = (flat - mean[..., None]).square().mean(2).add(1e-5).sqrt()
+        parts += [torch.log1p(mean), torch.log1p(std)]
+    return torch.cat(parts, dim=1)
+
+
+class StylePrediction(nn.Module):
+    """Statistics -> style vector: standardised by the training views' mean and spread (buffers the trainer sets
+    once, stored with the weights), then a two-layer MLP. Raw statistics differ in scale by orders of magnitude
+    between layers; unscaled, the first steps of Adam move every style to one compromise."""
+
+    def __init__(self, hidden: int, embedding: int):
+        super().__init__()
+        self.register_buffer("center", torch.zeros(STATISTICS_SIZE))
+        self.register_buffer("scale", torch.ones(STATISTICS_SIZE))
+        self.mlp = nn.Sequential(nn.Linear(STATISTICS_SIZE, hidden), nn.ReLU(inplace=True),
+                                 nn.Linear(hidden, embedding))
+
+    def forward(self, statistics: torch.Tensor) -> torch.Tensor:
+        return self.mlp((statistics - self.center) / self.scale)
 
 
 @functools.lru_cache(maxsize=1)
@@ -109,8 +129,7 @@ class ArbitraryLiteNet(Generator):
         super().__init__()
         self.config = config
         w = config.width
-        self.predict = nn.Sequential(nn.Linear(STATISTICS_SIZE, config.hidden), nn.ReLU(inplace=True),
-                                     nn.Linear(config.hidden, config.embedding))
+        self.predict = StylePrediction(config.hidden, config.embedding)
         self.encoder = nn.ModuleList([CondConv(3, w, 3, stride=2), CondConv(w, 2 * w, 3, stride=2),
                                       CondConv(2 * w, 4 * w, 3, stride=2)])
         self.residuals = nn.ModuleList([CondSeparableBlock(4 * w) for _ in range(config.residual_blocks)])

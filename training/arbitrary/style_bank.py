@@ -25,7 +25,7 @@ from stylecast.runtime.progress import progress_bar
 from .. import losses
 from ..tensors import bgr8_to_tensor, fitted_tensor
 from ..vgg import VGG19Features
-from .network import STATISTICS_LAYERS, STYLE_SIDE, style_statistics
+from .network import STATISTICS_LAYERS, STYLE_SIDE, statistics_from_features
 
 GRAM_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")  # the referee's style layers
 
@@ -72,7 +72,6 @@ def build_bank(paintings: list[Path], photos: list[Path], views: int, photo_view
         jobs += [(photos[int(i)], -1) for i in chosen]
     vgg = VGG19Features(tuple(sorted(set(GRAM_LAYERS) | set(STATISTICS_LAYERS), key=VGG19Features.order)))
     vgg = vgg.to(device)
-    stats_net = style_statistics().to(device)
     statistics, grams, sources = [], {layer: [] for layer in GRAM_LAYERS}, []
     cache: dict[Path, np.ndarray] = {}
     for path, view in progress_bar(jobs, quiet=not progress, desc="style views", unit="view"):
@@ -82,7 +81,7 @@ def build_bank(paintings: list[Path], photos: list[Path], views: int, photo_view
         else:
             tensor = bgr8_to_tensor(augmented_view(image, rng, colour=view > 0 and rng.random() < 0.5), device)
         features = vgg(tensor)
-        statistics.append(stats_net(tensor).cpu())
+        statistics.append(statistics_from_features(features).cpu())
         for layer in GRAM_LAYERS:
             grams[layer].append(losses.gram_matrix(features[layer]).cpu())
         sources.append(path.name)

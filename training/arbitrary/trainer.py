@@ -38,6 +38,7 @@ from .style_bank import GRAM_LAYERS, StyleBank, build_bank
 
 LOSS_FIELDS = ("total", "content", "style", "saturation")
 ARCH = "arbitrary-lite"
+DEFAULT_STYLE = "vangogh_starry_night"  # the painting the exported model paints without --style, when trained on
 
 
 @dataclass
@@ -45,14 +46,14 @@ class ArbitrarySettings:
     steps: int = 20000
     batch_size: int = 4
     size: int = 192  # content crop side
-    lr: float = 1e-3
+    lr: float = 5e-4
     lr_decay: float = 0.3  # final fraction of the run over which the rate falls to zero (cosine)
     content_weight: float = 1.0
     style_weight: float = 5.0
-    content_layers: tuple[str, ...] = ("relu4_2",)
+    content_layers: tuple[str, ...] = ("relu2_2",)  # the zoo LiteNets' (relu4_2 alone lets outputs lose the photo)
     saturation_weight: float = 1.0
-    views: int = 32  # bank views per training painting (one of them the whole painting)
-    photo_views: int = 128  # photos in the bank as unpainted styles
+    views: int = 24  # bank views per training painting (one of them the whole painting)
+    photo_views: int = 64  # photos in the bank as unpainted styles
     seed: int = 0
     checkpoint_every: int = 250
     preview_every: int = 250
@@ -133,12 +134,16 @@ def train_arbitrary(settings: ArbitrarySettings, data: Path, styles: Path, out: 
 
     bank = build_bank(paintings, files, settings.views, settings.photo_views, settings.seed, device,
                       settings.progress)
+    if state is None:  # the style-prediction input's standardisation, from the training views (then kept)
+        with torch.no_grad():
+            model.predict.center.copy_(bank.statistics.mean(0))
+            model.predict.scale.copy_(bank.statistics.std(0).clamp(min=1e-3))
     layers = tuple(sorted(set(GRAM_LAYERS) | set(settings.content_layers), key=VGG19Features.order))
     vgg = VGG19Features(layers).to(device)
     amp_dtype = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
     preview = Preview(paintings, kept_out, settings.size, device)
 
-    base = {"arch": ARCH, "model_config": model_config(model),
+    base = {"arch": ARCH, "method": "arbitrary", "task": "style", "model_config": model_config(model),
             "loss_config": {"content_layers": list(settings.content_layers), "style_layers": list(GRAM_LAYERS),
                             "content_weight": settings.content_weight, "style_weight": settings.style_weight},
             "style": {"name": "arbitrary", "images": [p.name for p in paintings],
@@ -185,7 +190,7 @@ def train_arbitrary(settings: ArbitrarySettings, data: Path, styles: Path, out: 
                 preview.save(model, run_dir / "previews" / f"step_{step:06d}.jpg")
             if step % settings.checkpoint_every == 0 or last:
                 final = {**base, "step": step, "metrics": metrics, "model": model.state_dict(),
-                         "optimizer": optimizer.state_dict()}
+                         "optimizer": optimizer.state_dict(), "default_style": preview.default_style(model)}
                 save_checkpoint(out, final)
             if stop:
                 tqdm.write(f"time limit of {settings.time_limit:g} min reached at step {step}; checkpoint saved")
@@ -219,10 +224,20 @@ class Preview:
     """The sample photo under two training paintings and two held-out ones (or as many as there are), one row."""
 
     def __init__(self, paintings: list[Path], held_out: list[Path], size: int, device: torch.device):
-        chosen = paintings[:: max(1, len(paintings) // 2)][:2] + held_out[:2]
+        starry = [p for p in paintings if p.stem == DEFAULT_STYLE]
+        chosen = (starry or paintings[:1]) + paintings[len(paintings) // 2:][:1] + held_out[:2]
         self.styles = [fitted_tensor(read_image(p), STYLE_SIDE).to(device) for p in chosen]
+        self.names = [p.name for p in chosen]
         self.content = bgr8_to_tensor(resize(read_image(SAMPLE_CONTENT), (size, size)), device)
         self.thumbs = [resize(read_image(p), (size, size)) for p in chosen]
+
+    @torch.no_grad()
+    def default_style(self, model) -> dict:
+        """The first preview painting's style vector: what the exported model paints without --style."""
+        was_training = model.training
+        vector = model.eval().embed(self.styles[0]).float().cpu()
+        model.train(was_training)
+        return {"image": self.names[0], "vector": vector}
 
     @torch.no_grad()
     def save(self, model, path: Path) -> None:
