@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from stylecast.runtime.errors import UserError
-from stylecast.runtime.model_metadata import STYLE_ENCODER_SUFFIX
+from stylecast.runtime.style_vectors import encoder_path
 
 from .graph import example_input
 from .onnx_export import OPSET, _require, parity_inputs
@@ -142,14 +142,6 @@ def parity(net: nn.Module, frame_bytes: bytes, style_bytes: bytes, style_graph: 
             "passed": vector_ok and within(worst, "fp32", "bgr8")}
 
 
-def style_file_for(out) -> str:
-    """MODEL.onnx -> MODEL.style.onnx (the runtime finds it by this name, beside the model)."""
-    from pathlib import Path
-
-    return Path(out).name[: -len(".onnx")] + STYLE_ENCODER_SUFFIX if str(out).endswith(".onnx") else \
-        Path(out).name + STYLE_ENCODER_SUFFIX
-
-
 def export_arbitrary(data: dict, net: nn.Module, out, meta_fields: dict, default_style: str | None) -> dict:
     """Both files for a conditional checkpoint; returns the parity report. The default vector is the checkpoint's
     (its trainer stores the vector of one training painting) or that of `default_style`, an image file."""
@@ -192,10 +184,9 @@ def export_arbitrary(data: dict, net: nn.Module, out, meta_fields: dict, default
         worst = report["worst"]
         raise UserError(f"parity check failed: max abs difference {worst['max_abs']:.3g} grey levels, style vectors "
                         f"{worst['style_vector_max_abs']:.3g}, tolerance {report['tolerance']}; no file written")
-    style_name = style_file_for(out)
     common = {**meta_fields, "parity": report}
     frame_meta = ModelMetadata(**common, conditional={
-        "role": "frame", "initializer": STYLE_INITIALIZER, "embedding": int(default.shape[1]), "encoder": style_name,
+        "role": "frame", "initializer": STYLE_INITIALIZER, "embedding": int(default.shape[1]),
         "side": STYLE_SIDE, "default_style": default_name, "held_out": data["style"].get("held_out", []),
         "default_vector": [float(v) for v in default.reshape(-1).tolist()]})
     style_meta = ModelMetadata(**{**common, "macs_per_pixel": 0.0}, conditional={
@@ -205,6 +196,6 @@ def export_arbitrary(data: dict, net: nn.Module, out, meta_fields: dict, default
             entry = proto.metadata_props.add()
             entry.key, entry.value = key, value
         proto.producer_name, proto.producer_version = "stylecast", meta.stylecast_version
-    write_atomic(Path(out).with_name(style_name), style_proto.SerializeToString())
+    write_atomic(encoder_path(Path(out)), style_proto.SerializeToString())  # MODEL.style.onnx: where it is looked for
     write_atomic(out, frame_proto.SerializeToString())
     return report

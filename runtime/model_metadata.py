@@ -37,8 +37,8 @@ class ModelMetadata:
     task: str = "style"  # what the model does to an image: style (a painting's look), ...
     method: str = "perceptual"  # how it was trained: perceptual (a VGG19 loss, Johnson et al.), ...
     # Arbitrary-style models only (empty otherwise): for the per-frame file, role "frame", the initializer holding
-    # the style vector, its length, the style-side file, the side style images are encoded at, the default
-    # painting and the paintings held out of training; for the style side, role "style-encoder".
+    # the style vector, its length, the side style images are encoded at, the default painting and its vector, and
+    # the paintings held out of training; for the style side (MODEL.style.onnx), role "style-encoder".
     conditional: dict = field(default_factory=dict)
     format: str = FORMAT
     format_version: int = FORMAT_VERSION

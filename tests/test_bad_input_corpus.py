@@ -68,7 +68,7 @@ def test_the_corpus_is_large_and_covers_every_command(corpus):
     assert len(cases) >= 500
     commands = {case.argv[0] for case in cases}
     assert {"stylize", "video", "live", "bench", "optimize", "texture", "train", "train-gan", "make-pairs",
-            "export", "build-engine", "blend", "batch", "export-triton"} <= commands
+            "export", "build-engine", "blend", "batch", "export-triton", "train-arbitrary"} <= commands
 
 
 def test_every_case_fails_cleanly(corpus):
