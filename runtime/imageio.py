@@ -83,18 +83,23 @@ def to_bgr8(image: np.ndarray, name: str = "input", keep_alpha: bool = False) ->
 def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, longest: int | None = None,
                keep_alpha: bool = False) -> np.ndarray:
     """Read an image file as HxWx3 uint8 BGR, or raise a UserError that names the file and the problem."""
+    return decode_image(read_image_bytes(path), str(path), max_pixels, longest, keep_alpha)
+
+
+def read_image_bytes(path: str | os.PathLike) -> bytes:
+    """An image file's bytes, undecoded, or a UserError: only regular files are read (a FIFO would block, a device
+    such as /dev/zero would be read without end)."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: no such file")
     if path.is_dir():
         raise UserError(f"{path}: is a directory, not an image")
-    if not path.is_file():  # a FIFO would block, a device such as /dev/zero would be read without end
+    if not path.is_file():
         raise UserError(f"{path}: is not a regular file (a device, FIFO or socket), not an image")
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         raise UserError(f"{path}: cannot read ({error.strerror or error})") from None
-    return decode_image(data, str(path), max_pixels, longest, keep_alpha)
 
 
 def image_files(folder: str | os.PathLike, extensions: tuple[str, ...]) -> list[Path]:

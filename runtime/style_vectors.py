@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from .errors import UserError
-from .imageio import read_image
+from .imageio import decode_image, read_image_bytes
 from .model_metadata import STYLE_ENCODER_SUFFIX, ModelMetadata
 from .onnx_file_check import read_checked_metadata
 
@@ -71,12 +71,10 @@ class StyleEncoder:
 
     def vector_of_file(self, path: str | Path) -> np.ndarray:
         """The style vector of an image file, computed once per distinct file contents in this process."""
-        try:
-            key = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        except OSError as error:
-            raise UserError(f"{path}: cannot read the style image ({error.strerror or error})") from None
+        data = read_image_bytes(path)
+        key = hashlib.sha256(data).hexdigest()
         if key not in self._cache:
-            self._cache[key] = self.vector(read_image(path))
+            self._cache[key] = self.vector(decode_image(data, str(path)))
         return self._cache[key].copy()
 
     def mixed(self, styles: Sequence[str | Path | np.ndarray], weights: Sequence[float] | None = None) -> np.ndarray:
