@@ -91,9 +91,10 @@ def _peer_speed(_model: str, painting: Path, runs: int) -> dict:
 
 
 def speed(model: str, styles: Path, runs: int) -> dict:
-    """Each side timed in a fresh process of its own, before this process runs any PyTorch: PyTorch's idle OpenMP
-    threads (the referee's and the peer's) spin for a while after each call and would slow onnxruntime down on a
-    2-core machine, and the reverse (measured: 75 ms a frame for ours instead of 41 when timed after the scoring)."""
+    """Each side timed in a fresh process of its own, before this process runs any PyTorch, so that neither side's
+    thread pools (PyTorch's OpenMP for the referee and the peer, onnxruntime's for ours) are left over to compete
+    with the other's on a 2-core machine. This machine's speed also drifts over an hour (docs/benchmarks.md):
+    compare the two sides within one run."""
     painting = styles / ZOO_PAINTINGS["starry_night"]
     result = {}
     for side in (_ours_speed, _peer_speed):
@@ -137,9 +138,9 @@ def main(argv=None) -> int:
         path = args.styles / file_name
         loss = referee_loss(read_image(path))
 
-        def add(model: str, kind: str, outputs: dict, **extra) -> dict:
+        def add(model: str, kind: str, outputs: dict, terms: dict | None = None, **extra) -> dict:
             row = {"painting": label, "held_out": unseen, "model": model, "kind": kind,
-                   **median_terms(loss, photos, outputs), **extra}
+                   **(terms or median_terms(loss, photos, outputs)), **extra}
             rows.append(row)
             print(f"{label:34s} {model:40s} content {row['content']:.3f} style {row['style']:.3f}", flush=True)
             return row
@@ -156,10 +157,10 @@ def main(argv=None) -> int:
                 outputs = {n: stylizer.stylize(p) for n, p in photos.items()}
                 terms = median_terms(loss, photos, outputs)
                 if terms["content"] <= peer_row["content"]:
-                    add(f"{ours_name} at the peer's content", "stylecast", outputs, strength=strength)
+                    add(f"{ours_name} at the peer's content", "stylecast", outputs, terms, strength=strength)
                     break
             else:  # even the weakest strength keeps less content than the peer: show how close it gets
-                add(f"{ours_name} at the weakest strength tried", "stylecast", outputs, strength=strength)
+                add(f"{ours_name} at the weakest strength tried", "stylecast", outputs, terms, strength=strength)
         for suffix in ("lite", "transformer"):
             if not unseen and f"{label}-{suffix}" in bundled_names():
                 stylizer = Stylizer(model=f"{label}-{suffix}", backend="onnxruntime", device="cpu")
